@@ -1,0 +1,28 @@
+"""``course lab``: open the student notebooks in JupyterLab."""
+
+import subprocess
+import sys
+
+from .paths import course_root
+
+
+def register(subparsers):
+    p = subparsers.add_parser("lab", help="open the course notebooks in JupyterLab",
+                              description="Start JupyterLab on the course's notebooks/ folder.")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.add_argument("--port", type=int, default=None, help="the port JupyterLab listens on")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    folder = course_root() / "notebooks"
+    if not folder.is_dir():
+        print(f"course lab: no notebooks/ folder in {course_root()}; run this from the course folder", file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}"]
+    if args.no_browser:
+        command.append("--no-browser")
+    if args.port:
+        command.append(f"--port={args.port}")
+    print(f"Opening {folder} in JupyterLab (Ctrl+C to stop).")
+    return subprocess.call(command)
