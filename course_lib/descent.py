@@ -31,7 +31,8 @@ def trajectory(rule, grad, x0, num_steps, config=None):
     path = np.empty((num_steps + 1, *x.shape))
     path[0] = x
     for k in range(num_steps):
-        dw = np.asarray(grad(x), dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is handled below
+            dw = np.asarray(grad(x), dtype=float)
         next_x = None
         if np.isfinite(dw).all():
             next_x, config = rule(x, dw, config)

@@ -10,7 +10,7 @@ name               f(x, y)                                     what it shows
 ``rosenbrock``     (1 - x)**2 + 100 (y - x**2)**2              a long curved valley, minimum (1, 1)
 ``saddle``         x**2 - y**2                                 a saddle point at (0, 0)
 ``product``        x * y                                       the AdaGrad worked example; saddle at (0, 0)
-``two_minima``     (x**2 - 1)**2 + 0.3 x + y**2                a local minimum near (0.96, 0), the global near (-1.04, 0)
+``two_minima``     (x**2 - 1)**2 + 0.3 x + y**2                a local minimum at (0.960, 0), the global at (-1.036, 0)
 ``plateau``        1 - exp(-(x**2 + y**2) / 2)                 a flat region far from the minimum at (0, 0)
 ``flat_minimum``   (x**4 + y**4) / 4                           slow progress close to a flat minimum
 =================  ==========================================  ===========================
@@ -96,7 +96,7 @@ two_minima = Surface(
     "two_minima", r"$f(x, y) = (x^2 - 1)^2 + 0.3x + y^2$",
     lambda x, y: (x**2 - 1) ** 2 + 0.3 * x + y**2,
     lambda x, y: (4 * x * (x**2 - 1) + 0.3, 2 * y),
-    xlim=(-2, 2), ylim=(-1.5, 1.5), start=(1.8, 1.0), minima=((-1.0373, 0.0), (0.9603, 0.0)),
+    xlim=(-2, 2), ylim=(-1.5, 1.5), start=(1.8, 1.0), minima=((-1.035579, 0.0), (0.960150, 0.0)),
     levels=np.linspace(-0.3, 3, 12))
 
 plateau = Surface(

@@ -1,0 +1,123 @@
+"""The network's gradients against central differences; the trainer's behaviour and errors."""
+
+import numpy as np
+import pytest
+
+from course_lib import data, init, optim
+from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.model import MLP
+from course_lib.train import train
+
+
+@pytest.mark.parametrize("options", [
+    {"activation": "relu"},
+    {"activation": "sigmoid", "weight_decay": 0.1},
+    {"activation": "tanh", "batchnorm": True, "weight_decay": 0.05},
+], ids=["relu", "sigmoid+l2", "tanh+batchnorm+l2"])
+def test_network_gradients_match_central_differences(options):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((7, 6)), rng.integers(0, 4, 7)
+    net = MLP([6, 9, 5, 4], init="xavier", dtype=np.float64, seed=2, **options)
+    _, grads = net.loss(X, y)
+    for name, value in net.params.items():
+        def f(v, name=name):
+            saved, net.params[name] = net.params[name], v
+            try:
+                return net.loss(X, y)[0]
+            finally:
+                net.params[name] = saved
+        numeric = numerical_gradient(f, value)
+        if options.get("batchnorm") and name in ("b1", "b2"):
+            # a bias before batchnorm is removed by the normalization: its gradient is exactly 0
+            np.testing.assert_allclose(grads[name], 0, atol=1e-12)
+            np.testing.assert_allclose(numeric, 0, atol=1e-8)
+        else:
+            assert rel_error(numeric, grads[name]) < 1e-6, name
+
+
+def test_dropout_network_gradients_with_a_fixed_mask():
+    X, y = np.random.default_rng(1).standard_normal((5, 4)), np.array([0, 1, 2, 1, 0])
+    net = MLP([4, 8, 3], dropout=0.3, dtype=np.float64, seed=0)
+    def loss_with_fresh_generator(v, name):
+        saved, net.params[name] = net.params[name], v
+        net.rng = np.random.default_rng(42)
+        try:
+            return net.loss(X, y)[0]
+        finally:
+            net.params[name] = saved
+    net.rng = np.random.default_rng(42)
+    _, grads = net.loss(X, y)
+    for name, value in net.params.items():
+        numeric = numerical_gradient(lambda v: loss_with_fresh_generator(v, name), value)
+        assert rel_error(numeric, grads[name]) < 1e-6, name
+
+
+def test_network_shapes_parameters_and_dtype():
+    net = MLP([64, 30, 20, 10], batchnorm=True, seed=0)
+    assert sorted(net.params) == sorted(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"])
+    assert net.params["W2"].shape == (30, 20) and net.params["W2"].dtype == np.float32
+    X = np.random.default_rng(0).random((5, 64), dtype=np.float32)
+    assert net.scores(X).shape == (5, 10) and net.predict(X).shape == (5,)
+    assert [a.shape for a in net.hidden_activations(X)] == [(5, 30), (5, 20)]
+
+
+def test_network_initializer_choices():
+    assert MLP([100, 50, 10], init=0.01, seed=0).params["W1"].std() == pytest.approx(0.01, rel=0.05)
+    assert MLP([100, 50, 10], init=init.xavier, seed=0).params["W1"].std() == pytest.approx(
+        init.xavier_std(100, 50), rel=0.05)
+    np.testing.assert_array_equal(MLP([5, 3], seed=3).params["W1"], MLP([5, 3], seed=3).params["W1"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sizes": [5]}, "at least"), ({"sizes": [5, 3], "activation": "gelu"}, "activation must be one of"),
+    ({"sizes": [5, 3], "init": "glorot"}, "init must be one of"), ({"sizes": [5, 3], "dropout": 1.0}, "dropout"),
+    ({"sizes": [5, 3], "weight_decay": -1}, "weight_decay"),
+])
+def test_network_rejects_bad_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MLP(**kwargs)
+
+
+def test_network_rejects_wrong_input_width():
+    with pytest.raises(ValueError, match=r"expected X of shape \(N, 5\), got \(2, 4\)"):
+        MLP([5, 3]).scores(np.zeros((2, 4)))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load_digits()
+
+
+def test_training_learns_digits_and_is_reproducible(digits):
+    def run():
+        net = MLP([64, 50, 10], seed=0)
+        return train(net, digits.X_train, digits.y_train, digits.X_test, digits.y_test, rule=optim.adam,
+                     config={"learning_rate": 3e-3}, epochs=5, progress=False)
+    h = run()
+    assert h.steps_per_epoch == 15 and len(h.loss) == 75 and len(h.val_accuracy) == 5
+    assert h.epoch_loss()[-1] < 0.5 * h.epoch_loss()[0]
+    assert h.val_accuracy[-1] > 0.9
+    assert h.loss == run().loss
+
+
+def test_training_follows_the_schedule(digits):
+    net = MLP([64, 10], seed=0)
+    h = train(net, digits.X_train, digits.y_train, rule=optim.sgd, epochs=2, progress=False,
+              schedule=lambda t: optim.step_decay(0.1, t, every=10))
+    assert h.learning_rate == [optim.step_decay(0.1, t, every=10) for t in range(30)]
+    assert np.isnan(h.val_accuracy).all()
+
+
+def test_training_stops_with_the_step_and_learning_rate_when_the_loss_diverges(digits):
+    net = MLP([64, 10], seed=0)       # one step of this size overflows float32 scores to inf
+    with pytest.raises(FloatingPointError, match=r"the loss is (nan|inf) at step 1 \(epoch 1\) with learning_rate=1e\+38"):
+        with np.errstate(all="ignore"):
+            train(net, digits.X_train, digits.y_train, rule=optim.sgd, config={"learning_rate": 1e38},
+                  epochs=1, progress=False)
+
+
+def test_training_rejects_mismatched_data(digits):
+    with pytest.raises(ValueError, match="X has 1438 rows but y has 10"):
+        train(MLP([64, 10]), digits.X_train, digits.y_train[:10], progress=False)
+    with pytest.raises(ValueError, match="give both X_val and y_val"):
+        train(MLP([64, 10]), digits.X_train, digits.y_train, X_val=digits.X_test, progress=False)
