@@ -1,7 +1,10 @@
 """``course doctor``: check that everything the course needs is here, and say how to fix what is not."""
 
 import importlib.metadata
+import importlib.util
+import os
 import platform
+import re
 import sys
 from dataclasses import dataclass
 
@@ -73,7 +76,85 @@ def check_notebooks():
                  "run course commands from the course folder (the one with notebooks/)")
 
 
-CHECKS = [check_python, check_packages, check_kernel, check_data, check_notebooks]
+CHROMIUM = "/usr/bin/chromium"
+"""Where the browser tests look for Chromium unless $COURSE_CHROMIUM names another."""
+
+WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
+"""The JupyterLab extension that draws ipywidgets (sliders, the optimizer playground)."""
+
+
+def chromium_path():
+    """The Chromium the browser tests drive: $COURSE_CHROMIUM, else /usr/bin/chromium; None if absent."""
+    path = os.environ.get("COURSE_CHROMIUM") or CHROMIUM
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def check_browser():
+    """Chromium and Playwright, for the browser tests (tests/browser/); optional."""
+    path = chromium_path()
+    chromium = (Check("Chromium", True, path, required=False) if path else
+                Check("Chromium", False, f"not at {os.environ.get('COURSE_CHROMIUM') or CHROMIUM} (optional)",
+                      "for the browser tests: apt-get install -y chromium  (or set COURSE_CHROMIUM to a Chromium)",
+                      required=False))
+    if importlib.util.find_spec("playwright") is None:
+        playwright = Check("playwright", False, "not installed (optional)",
+                           "for the browser tests: pip install -e '.[test]'  (or pip install playwright)",
+                           required=False)
+    else:
+        playwright = Check("playwright", True, importlib.metadata.version("playwright"), required=False)
+    return [chromium, playwright]
+
+
+def lab_disabled_extensions():
+    """The extension and plugin patterns JupyterLab's page config disables (all config levels)."""
+    from jupyter_core.paths import jupyter_path
+    from jupyterlab_server.config import get_page_config
+
+    app_dir = os.environ.get("JUPYTERLAB_DIR") or os.path.join(sys.prefix, "share", "jupyter", "lab")
+    config = get_page_config(jupyter_path("labextensions"), app_settings_dir=os.path.join(app_dir, "settings"))
+    return config.get("disabledExtensions", [])
+
+
+def disables(pattern, name):
+    """Whether a disabledExtensions entry (a name, a plugin id, or a regex as JupyterLab reads it) hits ``name``."""
+    if pattern == name or pattern.startswith(name + ":"):
+        return True
+    try:
+        return re.match(pattern, name) is not None
+    except re.error:
+        return False
+
+
+def check_widgets_extension():
+    """ipywidgets' JupyterLab extension: installed where JupyterLab looks, matching ipywidgets, enabled."""
+    name = "JupyterLab widgets"
+    fix = "pip install -e .  (it brings jupyterlab_widgets, which installs the extension), then restart JupyterLab"
+    try:
+        from jupyter_core.paths import jupyter_path
+        from jupyterlab_server.config import get_federated_extensions
+    except ImportError:
+        return Check(name, False, "jupyterlab is missing", fix)
+    extension = get_federated_extensions(jupyter_path("labextensions")).get(WIDGETS_EXTENSION)
+    if extension is None:
+        return Check(name, False, f"{WIDGETS_EXTENSION} not found in {', '.join(jupyter_path('labextensions'))}",
+                     fix)
+    where = f"{WIDGETS_EXTENSION} {extension['version']} in {extension['ext_dir']}"
+    try:
+        ipywidgets = importlib.metadata.version("ipywidgets")
+    except importlib.metadata.PackageNotFoundError:
+        return Check(name, False, f"{where}, but ipywidgets is missing", fix)
+    if int(ipywidgets.split(".")[0]) >= 8 and int(extension["version"].split(".")[0]) < 5:
+        return Check(name, False, f"{where} is for ipywidgets 7, but ipywidgets {ipywidgets} is installed",
+                     f"pip install -U jupyterlab_widgets  (or remove the old copy in {extension['ext_dir']})")
+    hits = [p for p in lab_disabled_extensions() if disables(p, WIDGETS_EXTENSION)]
+    if hits:
+        return Check(name, False, f"{where} is disabled ({', '.join(hits)})",
+                     f"jupyter labextension enable {WIDGETS_EXTENSION}")
+    return Check(name, True, f"{where}, enabled (ipywidgets {ipywidgets})")
+
+
+CHECKS = [check_python, check_packages, check_kernel, check_data, check_notebooks,
+          check_widgets_extension, check_browser]
 """The checks, in the order they are reported; each returns a Check or a list of them."""
 
 

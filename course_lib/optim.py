@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = [
     "sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "RULES",
-    "ewma", "ewma_step", "debias",
+    "ewma", "ewma_step", "debias", "rms_scaled",
     "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
 ]
 
@@ -56,6 +56,19 @@ def ewma_step(average, x, beta):
 def debias(average, beta, t):
     """Undo the pull towards the zero start of an EWMA after ``t`` steps (t >= 1): ``average / (1 - beta**t)``."""
     return average / (1 - beta**t)
+
+
+def rms_scaled(x, mean_square, learning_rate, epsilon):
+    """``learning_rate * x / (sqrt(mean_square) + epsilon)``, computed in one new array.
+
+    The step of AdaGrad, RMSProp and Adam: each coordinate is divided by the root of its
+    (summed or averaged) squared gradients.
+    """
+    step = np.sqrt(mean_square)
+    step += epsilon
+    np.divide(x, step, out=step)
+    step *= learning_rate
+    return step
 
 
 def _settings(rule, config, defaults, state_names, w):
@@ -170,7 +183,7 @@ def adagrad(w, dw, config=None):
     _check_arrays("adagrad", w, dw)
     config = _settings("adagrad", config, {"learning_rate": 1e-2, "epsilon": 1e-8}, ("cache",), w)
     cache = config["cache"] + dw * dw
-    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+    next_w = w - rms_scaled(dw, cache, config["learning_rate"], config["epsilon"])
     config["cache"] = cache
     return next_w, config
 
@@ -189,7 +202,7 @@ def rmsprop(w, dw, config=None):
     config = _settings("rmsprop", config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
                        ("cache",), w)
     cache = ewma_step(config["cache"], dw * dw, config["decay_rate"])
-    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+    next_w = w - rms_scaled(dw, cache, config["learning_rate"], config["epsilon"])
     config["cache"] = cache
     return next_w, config
 
@@ -219,7 +232,7 @@ def adam(w, dw, config=None):
     v = ewma_step(config["v"], dw * dw, beta2)
     m_hat = debias(m, beta1, t)
     v_hat = debias(v, beta2, t)
-    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    next_w = w - rms_scaled(m_hat, v_hat, config["learning_rate"], config["epsilon"])
     config.update(m=m, v=v, t=t)
     return next_w, config
 

@@ -18,11 +18,13 @@ Two layers, so that the first can be tested without a browser:
 
 import html
 import io
+from contextlib import contextmanager
 
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from PIL import Image
 
 from . import optim, plots
@@ -54,7 +56,8 @@ def run(rule, surface, learning_rate, steps, start, **hyperparameters):
     hyperparameters: the config keys the rule reads besides ``learning_rate`` (see ``HYPERPARAMETERS``).
     """
     config = {"learning_rate": learning_rate, **hyperparameters}
-    return trajectory(rule, surface.grad, np.asarray(start, dtype=float), int(steps), config)
+    with np.errstate(all="ignore"):       # a diverging path is a result here, not a warning
+        return trajectory(rule, surface.grad, np.asarray(start, dtype=float), int(steps), config)
 
 
 class TrajectoryView:
@@ -64,40 +67,47 @@ class TrajectoryView:
     (not to pyplot): ``plt.get_fignums()`` does not see it and it is never closed by ``plt.close``.
     """
 
+    GRID = 120
+    """Grid points per side of the contour plot (drawn once per surface)."""
+
     def __init__(self, size=(6.4, 4.6), dpi=90):
-        self.figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+        self.figure = Figure(figsize=size, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.ax = self.figure.add_subplot()
+        self.figure.subplots_adjust(left=0.1, right=0.97, bottom=0.11, top=0.92)   # fixed: no layout pass per surface
         self.surface = None
         self.background = None
 
     def _draw_background(self, surface):
-        """Draw the contours of ``surface`` and keep the bitmap; create the path's artists, unseen."""
+        """Draw the contours of ``surface`` and a legend, and keep the bitmap; create the path's artists, unseen."""
         self.ax.clear()
-        plots.contour(surface, ax=self.ax)
+        plots.contour(surface, ax=self.ax, n=self.GRID)
         self.path_line, = self.ax.plot([], [], "-o", lw=1.6, ms=2.5, animated=True)
-        self.start_marker, = self.ax.plot([], [], "ko", ms=6, label="start", animated=True, zorder=6)
-        self.end_marker, = self.ax.plot([], [], "X", ms=9, mec="k", label="end", animated=True, zorder=6)
+        self.start_marker, = self.ax.plot([], [], "ko", ms=6, animated=True, zorder=6)
+        self.end_marker, = self.ax.plot([], [], "X", ms=9, mec="k", animated=True, zorder=6)
+        self.label = self.ax.text(0.02, 0.97, "", transform=self.ax.transAxes, va="top", ha="left", zorder=7,
+                                  fontsize=11, fontweight="bold", animated=True,
+                                  bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+        legend = [Line2D([], [], color="k", marker="o", ls="none", label="start"),
+                  Line2D([], [], color="0.6", mec="k", marker="X", ms=9, ls="none", label="end"),
+                  *[h for h in self.ax.lines if h.get_label().endswith("minimum")][:1]]
+        self.ax.legend(handles=legend, loc="upper right", frameon=True, framealpha=0.85)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.surface = surface
 
     def render(self, surface, path, label, color):
-        """PNG bytes of ``path`` (array (K, 2), or empty) over ``surface``, drawn in ``color``, legend ``label``."""
+        """PNG bytes of ``path`` (array (K, 2), or empty) over ``surface``, drawn in ``color`` and named ``label``."""
         if surface is not self.surface:
             self._draw_background(surface)
         path = self._clip(surface, np.asarray(path, dtype=float).reshape(-1, 2))
-        self.path_line.set(data=(path[:, 0], path[:, 1]), color=color, mfc=color, label=label)
+        self.path_line.set(data=(path[:, 0], path[:, 1]), color=color, mfc=color)
         self.start_marker.set_data(path[:1, 0], path[:1, 1])
         self.end_marker.set(data=(path[-1:, 0], path[-1:, 1]), color=color)
-        minima = [h for h in self.ax.lines if h.get_label().endswith("minimum")]
-        legend = self.ax.legend(handles=[self.path_line, self.start_marker, self.end_marker, *minima[:1]],
-                                loc="upper right", framealpha=0.85, frameon=True)
-        legend.set_animated(True)
+        self.label.set(text=label, color=color)
         self.canvas.restore_region(self.background)
-        for artist in (self.path_line, self.start_marker, self.end_marker, legend):
+        for artist in (self.path_line, self.start_marker, self.end_marker, self.label):
             self.ax.draw_artist(artist)
-        legend.remove()
         return self._png()
 
     @staticmethod
@@ -116,11 +126,11 @@ class TrajectoryView:
 def _describe(surface, path, steps):
     """One line about where the path ended."""
     end = path[-1]
-    if not np.isfinite(surface(end)) or np.abs(end).max() > 1e12:
-        return f"diverged: the iterate left the finite numbers within {steps} steps (try a smaller learning rate)"
     (x0, x1), (y0, y1) = surface.xlim, surface.ylim
     where = "" if x0 <= end[0] <= x1 and y0 <= end[1] <= y1 else " (outside the plot)"
-    return f"after {steps} steps: (x, y) = ({end[0]:.4g}, {end[1]:.4g}){where}, f = {surface(end):.4g}"
+    with np.errstate(all="ignore"):
+        value = surface(end)
+    return f"after {steps} steps: (x, y) = ({end[0]:.4g}, {end[1]:.4g}){where}, f = {value:.4g}"
 
 
 class Playground:
@@ -160,26 +170,27 @@ class Playground:
 
     # ---------------------------------------------------------------- controls
     def _make_controls(self):
-        slider = dict(continuous_update=True, style={"description_width": "90px"},
-                      layout=widgets.Layout(width="320px"))
         first_surface = "bowl" if "bowl" in self.surfaces else next(iter(self.surfaces))
-        return {
-            "surface": widgets.Dropdown(options=list(self.surfaces), value=first_surface,
-                                        description="surface", **slider),
-            "rule": widgets.Dropdown(options=list(self.rules), description="update rule", **slider),
+        controls = {
+            "surface": widgets.Dropdown(options=list(self.surfaces), value=first_surface, description="surface"),
+            "rule": widgets.Dropdown(options=list(self.rules), description="update rule"),
             "learning_rate": widgets.FloatLogSlider(value=0.1, base=10, min=-4, max=1, step=0.05,
-                                                    readout_format=".3g", description="learning rate", **slider),
+                                                    readout_format=".3g", description="learning rate"),
             "momentum": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
-                                            description="momentum μ", **slider),
+                                            description="momentum μ"),
             "decay_rate": widgets.FloatSlider(value=0.99, min=0.5, max=0.999, step=0.001, readout_format=".3f",
-                                              description="decay ρ", **slider),
-            "beta1": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β₁", **slider),
+                                              description="decay ρ"),
+            "beta1": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="β₁"),
             "beta2": widgets.FloatSlider(value=0.999, min=0.5, max=0.9999, step=0.0001, readout_format=".4f",
-                                         description="β₂", **slider),
-            "steps": widgets.IntSlider(value=50, min=1, max=300, description="steps", **slider),
-            "x0": widgets.FloatSlider(description="start x", readout_format=".2f", **slider),
-            "y0": widgets.FloatSlider(description="start y", readout_format=".2f", **slider),
+                                         description="β₂"),
+            "steps": widgets.IntSlider(value=50, min=1, max=300, description="steps"),
+            "x0": widgets.FloatSlider(description="start x", readout_format=".2f"),
+            "y0": widgets.FloatSlider(description="start y", readout_format=".2f"),
         }
+        for control in controls.values():          # each its own Layout: hiding one must not hide all
+            control.style.description_width = "90px"
+            control.layout = widgets.Layout(width="320px")
+        return controls
 
     def _layout(self):
         c = self.controls
@@ -210,26 +221,24 @@ class Playground:
         surface = self.surface
         for key, (low, high), value in (("x0", surface.xlim, surface.start[0]), ("y0", surface.ylim, surface.start[1])):
             slider = self.controls[key]
-            with self._holding():
-                slider.min, slider.max = -np.inf, np.inf      # widen first: the old value may be outside the new range
+            with self._quietly(), slider.hold_sync():
+                # widen first (the old value may lie outside the new range), then narrow
+                slider.min, slider.max = min(slider.min, low), max(slider.max, high)
                 slider.value = value
                 slider.min, slider.max, slider.step = low, high, (high - low) / 400
 
     def _set_quietly(self, control, value):
-        with self._holding():
+        with self._quietly():
             control.value = value
 
-    def _holding(self):
-        playground = self
-
-        class Quiet:
-            def __enter__(self):
-                self.before, playground._quiet = playground._quiet, True
-
-            def __exit__(self, *exc):
-                playground._quiet = self.before
-
-        return Quiet()
+    @contextmanager
+    def _quietly(self):
+        """Change controls without redrawing for each change (the caller redraws once)."""
+        before, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = before
 
     # ---------------------------------------------------------------- the pure part, called
     @property

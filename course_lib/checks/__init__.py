@@ -1,0 +1,77 @@
+"""Self-checks: one line of feedback under every exercise.
+
+In a notebook::
+
+    from course_lib.checks import check_adam
+    check_adam(adam)
+    # ✓ adam: 7 cases passed (shapes (3,), (4, 5), (2, 3); float32 and float64; ...)
+    # ✗ adam: your first step is 0.003162 where 0.001 was expected (3.16x too large) (shape (3,),
+    #   config=None: the defaults). This is Adam without bias correction: divide m by ...
+
+For a grader: ``run_check("adam", fn)`` returns a :class:`CheckResult` (``passed``,
+``message``, ``diagnosis``, ``case``) and prints nothing. ``CHECKS`` lists every check.
+
+How it works
+------------
+A check never calls the reference implementation (it is blocked while a notebook is
+graded). The cases, the right outputs and the outputs of known-wrong versions of the
+function ("mistakes") are stored in ``data/<exercise>.json``, built at development time
+from ``course_lib``'s reference and the mistakes by ``python -m course_lib.checks.build``.
+At run time a :class:`~course_lib.checks.framework.Protocol` calls the student's function
+on copies of each case's inputs, and the check reports the first problem, in this order:
+not implemented yet; an exception (type, message, the student's line; never a library
+frame); a result of the wrong type or shape; an input changed in place; wrong values,
+named after the stored mistake they match, with the numbers that show it; a wrong dtype.
+
+Modules: ``framework`` (results, protocols' base class, the comparison, the verdict),
+``<topic>_checks`` (run time: the protocols and ``check_<name>`` of a notebook),
+``<topic>_cases`` (build time: cases and mistakes), ``build`` (the builder).
+
+Adding a check (e.g. for notebook 03's ``xavier``)
+--------------------------------------------------
+1. Run time, in a new module ``course_lib/checks/<topic>_checks.py`` (found automatically:
+   every ``*_checks`` module is imported here and its ``check_*`` names exported)::
+
+       from .framework import define
+       from .optim_checks import Series        # or a Protocol of your own
+       check_xavier = define("xavier", MyProtocol())
+
+   A protocol subclasses :class:`~course_lib.checks.framework.Protocol` and implements
+   ``run(fn, inputs) -> Observation(outputs, dtypes, problems)``: call the function only
+   through ``call_student`` on copies of the inputs, turn results into float arrays with
+   ``self.array(value, "what")`` (a wrong type becomes a clear message), raise
+   ``Finding(diagnosis, message)`` for a result that cannot be compared, and add
+   ``self.unchanged(name, saved, passed_copy, advice)`` to ``problems`` for inputs changed
+   in place. Override ``describe(output, index)`` to name entries in messages ("first
+   step", "average 3"). Functions the student's code must call (an objective, a gradient)
+   are built inside ``run`` from stored numbers (see ``descent_checks``). Randomness is
+   a case input: pass ``np.random.default_rng(inputs["seed"])``. Use no graded reference
+   function here: only NumPy and non-graded library code.
+2. Build time, in ``course_lib/checks/<topic>_cases.py``: ``SPECS = [build.Spec(exercise,
+   reference, cases, mistakes, summary, rule)]``, with ``build.Case(label, inputs, hint,
+   rtol, atol)`` (small non-square shapes, non-default arguments, float32 and float64,
+   simplest first) and ``build.Mistake(name, fn, message)``: a wrong version of the function
+   (write one configurable function with keyword flags and ``functools.partial``, not a copy
+   per mistake) and the message shown when the student's outputs match it, saying what is
+   wrong and how to fix it. Order mistakes from most to least likely.
+3. Run ``python -m course_lib.checks.build`` (it fails if a mistake gives the right outputs
+   on every case: add a case that tells it apart) and commit ``data/<exercise>.json``.
+4. Test: in ``tests/test_checks_<topic>.py`` write each wrong student function inline and
+   assert ``run_check(exercise, fn).diagnosis == "<mistake name>"``; the reference passes.
+   ``tests/test_checks.py`` already checks that every stored file is up to date.
+"""
+
+import importlib
+import pkgutil
+
+from .framework import CHECKS, CheckResult, run_check
+
+__all__ = ["CHECKS", "CheckResult", "run_check"]
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_checks")):
+    _module = importlib.import_module(f"{__name__}.{_module}")
+    for _name in _module.__all__:
+        if _name.startswith("check_"):
+            globals()[_name] = getattr(_module, _name)
+            __all__.append(_name)
+del _module, _name

@@ -1,0 +1,516 @@
+"""Build time: the cases and the known mistakes of notebook 02's checks.
+
+Each mistake is a wrong version of a graded function, written once as a configurable
+function (keyword flags) or a wrapper around the reference, and named with the message a
+student sees when their function matches it.
+"""
+
+from functools import partial
+
+import numpy as np
+
+from course_lib import optim as reference
+
+from .build import Case, Mistake, Spec
+
+NOTES_000 = "(lecture notes 000 write it this way; they are wrong here)"
+
+
+# --------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------
+
+def dyadic(rng, shape, scale=1.0, dtype=np.float64):
+    """Non-zero random numbers k/32 * scale, |k| <= 96: exact in float32, short in JSON."""
+    k = rng.integers(1, 97, size=shape) * rng.choice([-1, 1], size=shape)
+    return (k / 32 * scale).astype(dtype)
+
+
+def tolerance(dtype, scale):
+    """Tolerances for outputs computed in ``dtype`` from weights of size ``scale``: next_w is
+    rounded at the weights' precision, so steps carry an absolute error of a few ulps of w."""
+    eps = np.finfo(dtype).eps
+    return {"rtol": 1e-5 if dtype == np.float32 else 1e-7, "atol": float(16 * eps * max(1.0, scale))}
+
+
+def defaults(rule, state):
+    """The hyperparameters ``rule`` fills in when the config is None, with their values."""
+    _, config = rule(np.ones(1), np.ones(1), None)
+    return {k: v for k, v in config.items() if k not in state}
+
+
+def rule_case(label, shape, config=None, steps=5, dtype=np.float64, seed=0, grad_scale=1.0, hint=""):
+    """A case of an update rule: ``steps`` gradients of ``shape`` from weights of ``shape``."""
+    rng = np.random.default_rng(seed)
+    w = dyadic(rng, shape, dtype=dtype)
+    dws = dyadic(rng, (steps, *shape), grad_scale, dtype)
+    return Case(label, {"w": w, "dws": dws, "config": config}, hint, **tolerance(dtype, np.abs(w).max()))
+
+
+def rule_cases(rule, state, non_default, *extra):
+    """The cases every update rule gets, then ``extra`` ones.
+
+    None and partial configs (defaults), each hyperparameter away from its default (one at a
+    time, so a hard-coded one is named), everything non-default in float32, 5 steps each.
+    """
+    default = defaults(rule, state)
+    listed = ", ".join(f"{k}={v:g}" for k, v in default.items())
+    first = {"learning_rate": non_default["learning_rate"]}
+    return [
+        rule_case("shape (3,), config=None (the defaults)", (3,), None, seed=1,
+                  hint=f"With config=None every hyperparameter takes its default: {listed}."),
+        rule_case(f"shape (4, 5), partial config {first}", (4, 5), first, seed=2,
+                  hint=f"Only learning_rate is given here: fill in the others with their defaults ({listed})."),
+        *[rule_case(f"shape (2, 3), {k}={v:g}", (2, 3), {k: v}, seed=3 + i)
+          for i, (k, v) in enumerate(non_default.items()) if k != "learning_rate"],
+        rule_case(f"shape (3, 2), float32, config {non_default}", (3, 2), dict(non_default),
+                  dtype=np.float32, seed=9),
+        *extra,
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Mistakes every update rule can make (wrappers around the reference)
+# --------------------------------------------------------------------------------------
+
+def uphill(rule):
+    """The step taken with the wrong sign: w + step instead of w - step."""
+    def wrong(w, dw, config=None):
+        next_w, config = rule(w, dw, config)
+        return w - (next_w - w), config
+    return wrong
+
+
+def hard_coded(rule, name):
+    """``name`` written as its default in the code instead of read from the config."""
+    def wrong(w, dw, config=None):
+        config = dict(config or {})
+        value = config.pop(name, None)
+        next_w, config = rule(w, dw, config)
+        return next_w, config if value is None else {**config, name: value}
+    return wrong
+
+
+def forgets(rule, *keys):
+    """State ``keys`` never stored: every call starts them afresh, and the returned config
+    holds them as they came in (``config.setdefault(key, zeros)`` without storing back)."""
+    def wrong(w, dw, config=None):
+        config = dict(config or {})
+        next_w, new = rule(w, dw, {k: v for k, v in config.items() if k not in keys})
+        return next_w, {**new, **{k: config.get(k, 0 if k == "t" else np.zeros_like(w)) for k in keys}}
+    return wrong
+
+
+def common_mistakes(rule, name, state, hyperparameters, sign=True):
+    """Wrong sign (unless ``sign`` is False), state lost between steps, each hyperparameter hard-coded."""
+    default = defaults(rule, state)
+    return [
+        *([Mistake("uphill", uphill(rule),
+                   "Your steps go uphill: the update subtracts the step, w - learning_rate * (...).")] if sign else []),
+        *([Mistake("state_lost", forgets(rule, *state),
+                   f"This is {name} with the state starting from zero at every call: store the new "
+                   f"{' and '.join(state)} in the config you return, so the next call continues from them.")]
+          if state else []),
+        *[Mistake(f"hard_coded_{k}", hard_coded(rule, k),
+                  f"This is {name} with {k} fixed at its default {default[k]:g}: read config[{k!r}] instead of "
+                  f"writing the number in the code.") for k in hyperparameters],
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Adam
+# --------------------------------------------------------------------------------------
+
+def adam_variant(w, dw, config=None, *, correct_m=True, correct_v=True, eps_inside=False, t_start=0,
+                 increment="before"):
+    """Adam with the usual mistakes as flags: bias correction of m or v left out, epsilon
+    inside the root, t starting at ``t_start`` when missing and incremented ``"before"`` or
+    ``"after"`` it is used."""
+    c = {**defaults(reference.adam, ("m", "v", "t")), **(config or {})}
+    m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", t_start)
+    beta1, beta2, eps = c["beta1"], c["beta2"], c["epsilon"]
+    t_used = t + 1 if increment == "before" else t
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * dw * dw
+    m_hat = m / (1 - beta1**t_used) if correct_m else m
+    v_hat = v / (1 - beta2**t_used) if correct_v else v
+    root = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+    return w - c["learning_rate"] * m_hat / root, {**c, "m": m, "v": v, "t": t_used if increment == "before" else t + 1}
+
+
+ADAM_STATE = ("m", "v", "t")
+ADAM = Spec(
+    exercise="adam",
+    reference=reference.adam,
+    cases=rule_cases(
+        reference.adam, ADAM_STATE,
+        {"learning_rate": 0.01, "beta1": 0.5, "beta2": 0.9, "epsilon": 0.01},
+        rule_case("shape (4,), gradients about 1e-5 (epsilon matters)", (4,), None, seed=10, grad_scale=2**-17),
+        rule_case("shape (2, 2), continuing from t=10 with m and v in the config", (2, 2),
+                  {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10},
+                  seed=11, hint="The config already holds m, v and t = 10: continue from them."),
+    ),
+    mistakes=[
+        Mistake("no_bias_correction", partial(adam_variant, correct_m=False, correct_v=False),
+                "This is Adam without bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t) "
+                "before the update."),
+        Mistake("no_v_correction", partial(adam_variant, correct_v=False),
+                "This is Adam without bias correction of v: divide v by (1 - beta2**t) too."),
+        Mistake("no_m_correction", partial(adam_variant, correct_m=False),
+                "This is Adam without bias correction of m: divide m by (1 - beta1**t) too."),
+        Mistake("t_after_use", partial(adam_variant, increment="after"),
+                "This is Adam with t incremented after it is used: in the first step t is 0 and "
+                "1 - beta1**0 = 0. Increment first, t = config['t'] + 1, then correct with that t."),
+        Mistake("t_from_one", partial(adam_variant, t_start=1, increment="after"),
+                "Your t is one ahead: t counts the steps taken, starting at 0 (when the config has no 't'); "
+                "increment it, then use it, then store it, so config['t'] is 1 after the first step."),
+        Mistake("epsilon_inside_root", partial(adam_variant, eps_inside=True),
+                "This is Adam with epsilon inside the square root, sqrt(v_hat + epsilon); the contract "
+                "(like PyTorch) adds it outside: sqrt(v_hat) + epsilon."),
+        *common_mistakes(reference.adam, "Adam", ADAM_STATE, ("learning_rate", "beta1", "beta2", "epsilon")),
+        Mistake("t_lost", forgets(reference.adam, "t"),
+                "config['t'] never changes, so every step is bias-corrected as if it were the first: store "
+                "the incremented t in the config you return."),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (4,), (2, 2); float64 and float32; config None, partial and "
+            "non-default; tiny gradients; continuing from stored state; 5 steps each",
+    rule="t = t + 1; m = beta1*m + (1-beta1)*dw; v = beta2*v + (1-beta2)*dw**2; "
+         "w - learning_rate * (m / (1-beta1**t)) / (sqrt(v / (1-beta2**t)) + epsilon).",
+)
+
+
+
+# --------------------------------------------------------------------------------------
+# SGD, momentum, Nesterov
+# --------------------------------------------------------------------------------------
+
+SGD = Spec(
+    exercise="sgd",
+    reference=reference.sgd,
+    cases=rule_cases(reference.sgd, (), {"learning_rate": 0.3}),
+    mistakes=common_mistakes(reference.sgd, "SGD", (), ("learning_rate",)),
+    summary="shapes (3,), (4, 5), (3, 2); float64 and float32; config None, partial and non-default; 5 steps each",
+    rule="w - learning_rate * dw.",
+)
+
+
+def momentum_variant(w, dw, config=None, *, nesterov=False, step_sign=1, gradient_sign=-1):
+    """Momentum (or Nesterov) with the signs as flags: v' = momentum*v + gradient_sign*lr*dw,
+    then w + step_sign * (v', or Nesterov's -momentum*v + (1 + momentum)*v')."""
+    c = {**defaults(reference.sgd_momentum, ("velocity",)), **(config or {})}
+    mu, v = c["momentum"], c.get("velocity", np.zeros_like(w))
+    v_next = mu * v + gradient_sign * c["learning_rate"] * dw
+    step = -mu * v + (1 + mu) * v_next if nesterov else v_next
+    return w + step_sign * step, {**c, "velocity": v_next}
+
+
+VELOCITY = ("velocity",)
+MOMENTUM_VALUES = {"learning_rate": 0.05, "momentum": 0.5}
+GIVEN_VELOCITY = rule_case("shape (2, 2), continuing from a velocity in the config", (2, 2),
+                           {"velocity": np.array([[0.25, -0.5], [0.125, 0.0625]])}, seed=12,
+                           hint="The config already holds a velocity: continue from it.")
+WRONG_VELOCITY_SIGN = Mistake(
+    "gradient_sign", partial(momentum_variant, gradient_sign=1),
+    "Your velocity has the wrong sign: v = momentum * v - learning_rate * dw (minus), then w + v.")
+
+SGD_MOMENTUM = Spec(
+    exercise="sgd_momentum",
+    reference=reference.sgd_momentum,
+    cases=rule_cases(reference.sgd_momentum, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+    mistakes=[
+        Mistake("minus_v", partial(momentum_variant, step_sign=-1),
+                f"Your steps go uphill: you return w - v {NOTES_000}. With v = momentum * v - learning_rate * dw "
+                f"the velocity already points downhill: return w + v."),
+        WRONG_VELOCITY_SIGN,
+        Mistake("velocity_sign", partial(momentum_variant, gradient_sign=1, step_sign=-1),
+                "Your steps are right, but config['velocity'] has the opposite sign: the contract keeps "
+                "v = momentum * v - learning_rate * dw and returns w + v."),
+        *common_mistakes(reference.sgd_momentum, "SGD with momentum", VELOCITY, ("learning_rate", "momentum"),
+                         sign=False),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2, 2); float64 and float32; config None, partial and "
+            "non-default; continuing from a stored velocity; 5 steps each",
+    rule="v = momentum * v - learning_rate * dw; w + v.",
+)
+
+NESTEROV = Spec(
+    exercise="nesterov",
+    reference=reference.nesterov,
+    cases=rule_cases(reference.nesterov, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+    mistakes=[
+        Mistake("plain_momentum", momentum_variant,
+                "This is plain (heavy-ball) momentum, w + v'. Nesterov's update looks ahead: "
+                "w - momentum * v + (1 + momentum) * v', with v the old velocity and v' the new one."),
+        Mistake("uphill", uphill(reference.nesterov),
+                "Your steps go uphill: return w - momentum * v + (1 + momentum) * v', where "
+                "v' = momentum * v - learning_rate * dw already points downhill."),
+        Mistake(WRONG_VELOCITY_SIGN.name, partial(momentum_variant, nesterov=True, gradient_sign=1),
+                WRONG_VELOCITY_SIGN.message.replace("then w + v", "then w - momentum * v + (1 + momentum) * v'")),
+        *common_mistakes(reference.nesterov, "Nesterov momentum", VELOCITY, ("learning_rate", "momentum"),
+                         sign=False),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2, 2); float64 and float32; config None, partial and "
+            "non-default; continuing from a stored velocity; 5 steps each",
+    rule="v' = momentum * v - learning_rate * dw; w - momentum * v + (1 + momentum) * v'.",
+)
+
+
+# --------------------------------------------------------------------------------------
+# AdaGrad and RMSProp
+# --------------------------------------------------------------------------------------
+
+def cache_variant(rule, w, dw, config=None, *, accumulate=True, swapped=False, eps_inside=False):
+    """AdaGrad (no decay_rate) or RMSProp with the usual mistakes as flags: the cache replaced
+    instead of accumulated, decay_rate and 1 - decay_rate swapped, epsilon inside the root."""
+    c = {**defaults(rule, ("cache",)), **(config or {})}
+    cache = c.get("cache", np.zeros_like(w))
+    if "decay_rate" in c:
+        keep = 1 - c["decay_rate"] if swapped else c["decay_rate"]
+        cache = keep * cache + (1 - keep) * dw * dw
+    else:
+        cache = cache + dw * dw if accumulate else dw * dw
+    root = np.sqrt(cache + c["epsilon"]) if eps_inside else np.sqrt(cache) + c["epsilon"]
+    return w - c["learning_rate"] * dw / root, {**c, "cache": cache}
+
+
+CACHE = ("cache",)
+TINY = dict(grad_scale=2**-17, hint="The gradients are about 1e-5, as small as sqrt(epsilon): "
+                                    "where epsilon goes matters.")
+GIVEN_CACHE = rule_case("shape (2, 2), continuing from a cache in the config", (2, 2),
+                        {"cache": np.array([[4.0, 0.25], [1.0, 9.0]])}, seed=13,
+                        hint="The config already holds a cache: continue from it.")
+EPSILON_INSIDE = "epsilon inside the square root, sqrt(cache + epsilon); the contract adds it outside: " \
+                 "dw / (sqrt(cache) + epsilon)"
+
+ADAGRAD = Spec(
+    exercise="adagrad",
+    reference=reference.adagrad,
+    cases=rule_cases(
+        reference.adagrad, CACHE, {"learning_rate": 0.2, "epsilon": 0.01},
+        Case("the worked example: f = xy from (1, 2), learning_rate=1, gradients (2, 1) then (1, 0)",
+             {"w": np.array([1.0, 2.0]), "dws": np.array([[2.0, 1.0], [1.0, 0.0]]),
+              "config": {"learning_rate": 1.0}},
+             hint="By hand: cache (4, 1) gives (0, 1); cache (5, 1) gives (-1/sqrt(5), 1)."),
+        rule_case("shape (4,), gradients about 1e-5", (4,), None, seed=14, **TINY),
+        GIVEN_CACHE,
+    ),
+    mistakes=[
+        Mistake("cache_not_accumulated", partial(cache_variant, reference.adagrad, accumulate=False),
+                f"Your cache is the last squared gradient only, cache = dw**2 {NOTES_000}. AdaGrad sums "
+                f"them all: cache = cache + dw**2."),
+        Mistake("epsilon_inside_root", partial(cache_variant, reference.adagrad, eps_inside=True),
+                f"This is AdaGrad with {EPSILON_INSIDE}."),
+        *common_mistakes(reference.adagrad, "AdaGrad", CACHE, ("learning_rate", "epsilon")),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2,), (4,), (2, 2); float64 and float32; config None, partial "
+            "and non-default; the f = xy worked example; tiny gradients; continuing from a stored cache; "
+            "2 to 5 steps each",
+    rule="cache = cache + dw**2; w - learning_rate * dw / (sqrt(cache) + epsilon).",
+)
+
+RMSPROP = Spec(
+    exercise="rmsprop",
+    reference=reference.rmsprop,
+    cases=rule_cases(
+        reference.rmsprop, CACHE, {"learning_rate": 0.02, "decay_rate": 0.8, "epsilon": 0.01},
+        rule_case("shape (4,), gradients about 1e-5", (4,), None, seed=15, **TINY),
+        GIVEN_CACHE,
+    ),
+    mistakes=[
+        Mistake("decay_swapped", partial(cache_variant, reference.rmsprop, swapped=True),
+                "This is RMSProp with decay_rate and 1 - decay_rate swapped: keep decay_rate of the old cache "
+                "and add (1 - decay_rate) of the new squared gradient, "
+                "cache = decay_rate * cache + (1 - decay_rate) * dw**2."),
+        Mistake("epsilon_inside_root", partial(cache_variant, reference.rmsprop, eps_inside=True),
+                f"This is RMSProp with {EPSILON_INSIDE}."),
+        *common_mistakes(reference.rmsprop, "RMSProp", CACHE, ("learning_rate", "decay_rate", "epsilon")),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (4,), (2, 2); float64 and float32; config None, partial and "
+            "non-default; tiny gradients; continuing from a stored cache; 5 steps each",
+    rule="cache = decay_rate * cache + (1 - decay_rate) * dw**2; w - learning_rate * dw / (sqrt(cache) + epsilon).",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Exponentially weighted averages
+# --------------------------------------------------------------------------------------
+
+def ewma_variant(xs, beta, bias_correction=True, *, correct=None, exponent_shift=0, swapped=False,
+                 keep_dtype=False):
+    """EWMA with the usual mistakes as flags: bias correction forced on or off (``correct``),
+    its exponent shifted, beta and 1 - beta swapped, averages stored in an array of the
+    series' own dtype (``np.zeros_like`` of an integer series)."""
+    xs = np.asarray(xs)
+    averages = np.zeros_like(xs) if keep_dtype else np.zeros(xs.shape)
+    keep = 1 - beta if swapped else beta
+    corrected = bias_correction if correct is None else correct
+    v = np.zeros(xs.shape[1:])
+    for t, x in enumerate(xs, start=1):
+        v = keep * v + (1 - keep) * x
+        averages[t - 1] = v / (1 - beta ** (t + exponent_shift)) if corrected else v
+    return averages
+
+
+def series_case(label, shape, beta, seed, dtype=np.float64, **kwargs):
+    rng = np.random.default_rng(seed)
+    xs = dyadic(rng, shape) * 8 + 16 if dtype == np.float64 else rng.integers(10, 31, size=shape)
+    return Case(label, {"xs": xs.astype(dtype), "beta": beta, "kwargs": kwargs})
+
+
+EWMA = Spec(
+    exercise="ewma",
+    reference=reference.ewma,
+    cases=[
+        series_case("6 values, beta=0.9 (bias correction by default)", (6,), 0.9, seed=20),
+        series_case("8 values, beta=0.7, bias_correction=False", (8,), 0.7, seed=21, bias_correction=False),
+        series_case("5 vectors of shape (3,), beta=0.8, bias_correction=True", (5, 3), 0.8, seed=22,
+                    bias_correction=True),
+        series_case("7 integers (temperatures), beta=0.6", (7,), 0.6, seed=23, dtype=np.int64),
+    ],
+    mistakes=[
+        Mistake("no_bias_correction", partial(ewma_variant, correct=False),
+                "Your averages are not bias-corrected: with bias_correction=True (the default) divide v_t by "
+                "(1 - beta**t)."),
+        Mistake("correction_ignores_flag", partial(ewma_variant, correct=True),
+                "Your averages are bias-corrected even with bias_correction=False: correct only when asked."),
+        Mistake("correction_exponent_plus_one", partial(ewma_variant, exponent_shift=1),
+                "Your bias correction uses beta**(t + 1): the t-th average (t = 1 for the first value) is "
+                "divided by 1 - beta**t."),
+        Mistake("correction_exponent_minus_one", partial(ewma_variant, exponent_shift=-1),
+                "Your bias correction uses beta**(t - 1), which is 1 for the first value (a division by zero): "
+                "the t-th average, counting from t = 1, is divided by 1 - beta**t."),
+        Mistake("beta_swapped", partial(ewma_variant, swapped=True),
+                "Your average swaps beta and 1 - beta: v = beta * v + (1 - beta) * x keeps beta of the past."),
+        Mistake("integer_averages", partial(ewma_variant, keep_dtype=True),
+                "Your averages lost their fractions: np.zeros_like(xs) of an integer series is an integer array. "
+                "Store them in a float array, np.zeros(np.shape(xs))."),
+    ],
+    summary="1-D series of floats and integers, a series of vectors; beta 0.9, 0.8, 0.7, 0.6; "
+            "bias_correction default, True and False",
+    rule="v_0 = 0; v_t = beta * v_(t-1) + (1 - beta) * x_t; with bias correction v_t / (1 - beta**t), t from 1.",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Learning-rate schedules
+# --------------------------------------------------------------------------------------
+
+def omits(fn, name):
+    """``fn`` called without the keyword ``name``: its default written in the code."""
+    def wrong(*args, **kwargs):
+        kwargs.pop(name, None)
+        return fn(*args, **kwargs)
+    return wrong
+
+
+def step_decay_variant(lr0, t, drop=0.5, every=10, *, shift=0, floor=True):
+    periods = (t + shift) / every
+    return lr0 * drop ** (np.floor(periods) if floor else periods)
+
+
+def exponential_decay_variant(lr0, t, k, *, shift=0, sign=-1):
+    return lr0 * np.exp(sign * k * (t + shift))
+
+
+def inverse_time_decay_variant(lr0, t, k, *, shift=0, one=1.0):
+    return lr0 / np.float64(one + k * (t + shift))
+
+
+def cosine_restarts_variant(lr0, t, period, lr_min=0.0, *, shift=0, restarts=True, denominator=0, turns=1,
+                            use_min=True, subtract_min=True):
+    """Cosine restarts with the usual mistakes as flags: t shifted, no ``mod``, the phase divided
+    by ``period + denominator``, the cosine's argument times ``turns``, lr_min left out."""
+    t = t + shift
+    phase = (t % period if restarts else t) / (period + denominator)
+    low, span = (lr_min if use_min else 0.0), (lr0 - lr_min if subtract_min else lr0)
+    return low + span * (1 + np.cos(np.pi * turns * phase)) / 2
+
+
+def schedule_case(label, lr0, steps, **kwargs):
+    return Case(label, {"lr0": lr0, "steps": steps, "kwargs": kwargs})
+
+
+def off_by_one(variant, rule):
+    """Mistakes t + 1 and t - 1 for a schedule ``rule`` (its text, in terms of t)."""
+    return [Mistake("t_plus_one", partial(variant, shift=1),
+                    f"Your rates are one step early: t counts from 0, so use {rule} with t itself, not t + 1."),
+            Mistake("t_minus_one", partial(variant, shift=-1),
+                    f"Your rates are one step late: t counts from 0, so use {rule} with t itself, not t - 1.")]
+
+
+STEP_DECAY = Spec(
+    exercise="step_decay",
+    reference=reference.step_decay,
+    cases=[schedule_case("lr0=0.1, the defaults (drop=0.5, every=10), t = 0..24", 0.1, 25),
+           schedule_case("lr0=1.0, drop=0.25, every=3, t = 0..10", 1.0, 11, drop=0.25, every=3),
+           schedule_case("lr0=0.4, drop=0.9, every=4, t = 0..12", 0.4, 13, drop=0.9, every=4)],
+    mistakes=[
+        *off_by_one(step_decay_variant, "lr0 * drop**(t // every)"),
+        Mistake("no_floor", partial(step_decay_variant, floor=False),
+                "Your rate decays at every step: the exponent counts whole periods, floor(t / every) = t // every."),
+        Mistake("hard_coded_drop", omits(reference.step_decay, "drop"),
+                "Your rate ignores drop: use the argument, not the number 0.5."),
+        Mistake("hard_coded_every", omits(reference.step_decay, "every"),
+                "Your rate ignores every: use the argument, not the number 10."),
+    ],
+    summary="the defaults and two non-default (drop, every); t from 0 over 2 to 3 drops",
+    rule="lr0 * drop**floor(t / every), t counted from 0.",
+)
+
+EXPONENTIAL_DECAY = Spec(
+    exercise="exponential_decay",
+    reference=reference.exponential_decay,
+    cases=[schedule_case("lr0=0.1, k=0.1, t = 0..19", 0.1, 20, k=0.1),
+           schedule_case("lr0=2.0, k=0.5, t = 0..9", 2.0, 10, k=0.5)],
+    mistakes=[
+        *off_by_one(exponential_decay_variant, "lr0 * exp(-k * t)"),
+        Mistake("growing", partial(exponential_decay_variant, sign=1),
+                "Your rate grows: the exponent is negative, lr0 * exp(-k * t)."),
+    ],
+    summary="two (lr0, k); t from 0",
+    rule="lr0 * exp(-k * t), t counted from 0.",
+)
+
+INVERSE_TIME_DECAY = Spec(
+    exercise="inverse_time_decay",
+    reference=reference.inverse_time_decay,
+    cases=[schedule_case("lr0=0.1, k=0.5, t = 0..14", 0.1, 15, k=0.5),
+           schedule_case("lr0=1.0, k=0.05, t = 0..9", 1.0, 10, k=0.05)],
+    mistakes=[
+        *off_by_one(inverse_time_decay_variant, "lr0 / (1 + k * t)"),
+        Mistake("missing_one", partial(inverse_time_decay_variant, one=0.0),
+                "Your rate is lr0 / (k * t), infinite at t = 0: the rule is lr0 / (1 + k * t)."),
+    ],
+    summary="two (lr0, k); t from 0",
+    rule="lr0 / (1 + k * t), t counted from 0.",
+)
+
+COSINE_RESTARTS = Spec(
+    exercise="cosine_restarts",
+    reference=reference.cosine_restarts,
+    cases=[schedule_case("lr0=0.1, period=10, lr_min=0 (the default), t = 0..24", 0.1, 25, period=10),
+           schedule_case("lr0=1.0, period=4, lr_min=0.1, t = 0..11", 1.0, 12, period=4, lr_min=0.1),
+           schedule_case("lr0=0.5, period=7, lr_min=0.05, t = 0..20", 0.5, 21, period=7, lr_min=0.05)],
+    mistakes=[
+        Mistake("no_restart", partial(cosine_restarts_variant, restarts=False),
+                "Your rate never restarts: the phase is (t mod period) / period, so it jumps back to lr0 "
+                "every period steps."),
+        Mistake("period_minus_one", partial(cosine_restarts_variant, denominator=-1),
+                "Your phase is (t mod period) / (period - 1): divide by period, so that lr_min is only "
+                "approached and t = period starts again at lr0."),
+        Mistake("full_turn", partial(cosine_restarts_variant, turns=2),
+                "Your cosine makes a full turn per period (cos(2 pi phase)): it is half a turn, "
+                "cos(pi * (t mod period) / period), from lr0 down towards lr_min."),
+        *off_by_one(cosine_restarts_variant, "the phase (t mod period) / period"),
+        Mistake("lr_min_ignored", partial(cosine_restarts_variant, use_min=False, subtract_min=False),
+                "Your rate ignores lr_min: lr_min + (lr0 - lr_min) * (1 + cos(pi * phase)) / 2."),
+        Mistake("lr_min_not_subtracted", partial(cosine_restarts_variant, subtract_min=False),
+                "Your rate starts at lr0 + lr_min: the cosine spans lr0 - lr_min, "
+                "lr_min + (lr0 - lr_min) * (1 + cos(pi * phase)) / 2."),
+    ],
+    summary="periods 10, 4 and 7 over 2 to 3 restarts; lr_min default (0) and non-zero",
+    rule="lr_min + (lr0 - lr_min) * (1 + cos(pi * (t mod period) / period)) / 2, t counted from 0.",
+)
+
+SPECS = [SGD, SGD_MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, EWMA,
+         STEP_DECAY, EXPONENTIAL_DECAY, INVERSE_TIME_DECAY, COSINE_RESTARTS]

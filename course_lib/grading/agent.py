@@ -1,0 +1,150 @@
+"""The kernel's side of the hidden tests: call the student's functions for the grading process.
+
+After the grading notebook's cells have run, the grading process executes one silent cell,
+``serve()``. It answers calls over a private channel (a socket the kernel host handed to the
+kernel process before any student code existed) until the grading process says stop. Each
+request names a function of the student's namespace and carries its arguments as plain data
+(``wire``); the reply carries the result, the arguments as the call left them (so the grading
+process can see what the function changed in place), or what went wrong. Values that are not
+plain data (a layer's cache) stay here as handles.
+
+Nothing here decides whether an answer is right: the grading process compares, with the
+reference, in its own process. The same ``answer`` serves the test suite in-process
+(``hidden.LocalFunction``), so the hidden tests run the same way on the reference.
+"""
+
+import linecache
+import os
+import random
+import struct
+import sys
+import sysconfig
+
+import numpy as np
+
+from . import wire
+
+__all__ = ["serve", "answer", "Handles", "ReferenceUnavailable", "CHANNEL_FD"]
+
+CHANNEL_FD = None
+"""The channel's file descriptor, set by the kernel host before the kernel starts."""
+
+# Captured before any student code runs: a student who patches these gains nothing.
+_read, _write, _seed, _pyseed = os.read, os.write, np.random.seed, random.seed
+_unpack, _pack, _callable, _type = struct.unpack, struct.pack, callable, type
+_LIBRARY = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+                 | {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+
+
+class ReferenceUnavailable(RuntimeError):
+    """Raised by every graded function of course_lib while a notebook is graded."""
+
+    def __init__(self, name):
+        super().__init__(f"{name} is the reference solution, unavailable while grading: the exercise must "
+                         f"compute its result itself")
+
+
+class Handles:
+    """Values kept in the kernel, by number; the same object always gets the same number."""
+
+    def __init__(self):
+        self.values, self.numbers = [], {}
+
+    def keep(self, value):
+        number = self.numbers.get(id(value))
+        if number is None:
+            number = self.numbers[id(value)] = len(self.values)
+            self.values.append(value)
+        return wire.Handle(number)
+
+    def get(self, number):
+        if not 0 <= number < len(self.values):
+            raise wire.WireError(f"no value #{number} is kept")
+        return self.values[number]
+
+
+class _Silence:
+    """Where the student's prints go during a call: nowhere (a flood costs nothing)."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def answer(message, namespace, handles):
+    """The reply (a message) to one request (a message): call a function of ``namespace``."""
+    try:
+        request = wire.decode(message, handle=handles.get)
+        name, args, kwargs = request["call"], request["args"], request["kwargs"]
+    except (wire.WireError, KeyError, TypeError) as e:
+        return wire.encode({"ok": False, "kind": "protocol", "error": str(e)})
+    fn = namespace.get(name)
+    if not _callable(fn):
+        return wire.encode({"ok": False, "kind": "not_defined", "error": _type(fn).__name__})
+    _seed(0)
+    _pyseed(0)
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = _Silence()
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException as e:  # noqa: BLE001 (sys.exit and KeyboardInterrupt are answers too)
+        return wire.encode({"ok": False, "kind": "raised", "error": _type(e).__name__,
+                            "reference": isinstance(e, ReferenceUnavailable), "line": _student_line(e)})
+    finally:
+        sys.stdout, sys.stderr = saved
+    try:
+        return wire.encode({"ok": True, "result": result, "args": list(args), "kwargs": kwargs}, keep=handles.keep)
+    except BaseException as e:  # noqa: BLE001
+        return wire.encode({"ok": False, "kind": "unsendable", "error": f"{_type(e).__name__}: {e}"})
+
+
+def _student_line(error):
+    """The last line of the student's own code in the traceback (not the inputs, not a library's)."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(_LIBRARY):
+            found = linecache.getline(filename, tb.tb_lineno).strip() or None
+        tb = tb.tb_next
+    return found
+
+
+def serve(namespace=None):
+    """Answer requests on ``CHANNEL_FD`` until a stop request or the end of the channel."""
+    if namespace is None:
+        from IPython import get_ipython
+
+        namespace = get_ipython().user_ns
+    handles = Handles()
+    while True:
+        message = _receive(CHANNEL_FD)
+        if message is None or message == b"stop":
+            return
+        _send(CHANNEL_FD, answer(message, namespace, handles))
+
+
+def _receive(fd):
+    head = _read_exactly(fd, 8)
+    if head is None:
+        return None
+    return _read_exactly(fd, _unpack(">Q", head)[0])
+
+
+def _read_exactly(fd, size):
+    chunks, left = [], size
+    while left:
+        chunk = _read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _send(fd, message):
+    data = memoryview(_pack(">Q", len(message)) + message)
+    while data:
+        data = data[_write(fd, data):]
