@@ -11,7 +11,7 @@ A notebook in ``solutions/`` is a sequence of cells; code cells carry at most on
 - ``instructor``: dropped from the released notebook (any cell type).
 Untagged cells are teaching material (demos, figures, widgets): released, not run when grading.
 
-Public functions (release and grading both use them):
+Public functions (release and grading both use them); all report problems with ``NotebookError``:
 
 - ``read_notebook(path)``: a notebook as plain dicts with every source a single string, or a
   ``NotebookError`` saying what is wrong with the file.
@@ -26,6 +26,7 @@ Public functions (release and grading both use them):
 import ast
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -39,11 +40,14 @@ END = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 """What a solution region becomes in the released notebook (indented like the region)."""
 
+MARKER_LIKE = re.compile(r"#+\s*(BEGIN|END)[\s_-]*SOLUTION\b", re.IGNORECASE)
+"""A comment that starts like a marker (any case, spacing, underscores): it must be an exact marker."""
+
 SNIPPET_WIDTH = 72
 
 
 class NotebookError(ValueError):
-    """A notebook that cannot be read or breaks the conventions, with where it happened.
+    """A notebook that cannot be read, breaks the conventions or fails to run, and where.
 
     ``str(error)`` is one line (``path, cell 3 (id 'exercise-adam'): problem``) plus, when known,
     a second line quoting the offending source line or the start of the cell. ``index`` counts
@@ -221,13 +225,13 @@ def cell_role(cell):
 def _marker(line):
     """``BEGIN``, ``END`` or ``None`` for one source line.
 
-    A comment that mentions BEGIN/END SOLUTION in any other spelling is an error, not ordinary
-    text: a misspelt marker would otherwise release the solution to students.
+    A comment that starts like a marker but is spelt otherwise (``MARKER_LIKE``) is an error, not
+    ordinary text: a misspelt marker would otherwise release the solution to students.
     """
     text = line.strip()
     if text in (BEGIN, END):
         return text
-    if text.startswith("#") and ("BEGIN SOLUTION" in text.upper() or "END SOLUTION" in text.upper()):
+    if MARKER_LIKE.match(text):
         raise NotebookError(f"malformed marker: write it exactly as {BEGIN!r} or {END!r}", line=line)
     return None
 
@@ -291,10 +295,11 @@ def defined_function(source):
     Raises ``NotebookError`` when it defines none or several, or is not valid Python.
     """
     names = defined_functions(source)
-    if len(names) != 1:
-        found = f"{len(names)} ({', '.join(names)})" if names else "none"
-        raise NotebookError(f"an exercise cell defines exactly one top-level function, this one defines {found}: "
-                            "put helpers inside the graded function")
+    if not names:
+        raise NotebookError("defines no top-level function: an exercise cell defines exactly one, the graded one")
+    if len(names) > 1:
+        raise NotebookError(f"defines {len(names)} top-level functions ({', '.join(names)}): an exercise cell "
+                            "defines exactly one, the graded one; put helpers inside it")
     return names[0]
 
 

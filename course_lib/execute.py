@@ -42,7 +42,8 @@ def run_cells(nb, cwd, timeout=CELL_TIMEOUT):
     """Execute the code cells of ``nb`` (plain dicts, as ``read_notebook`` gives) in order, in a
     fresh kernel started in ``cwd``; returns the notebook with its outputs and execution counts.
 
-    Raises ``NotebookError`` naming the cell that raised, timed out or killed the kernel.
+    Raises ``NotebookError`` naming the cell that raised, timed out or killed the kernel, or
+    saying that the kernel failed to start.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -62,6 +63,8 @@ def run_cells(nb, cwd, timeout=CELL_TIMEOUT):
         raise NotebookError(f"did not finish within {timeout} s", **current) from None
     except DeadKernelError:
         raise NotebookError("killed the kernel (a crash, sys.exit or out of memory)", **current) from None
+    except (RuntimeError, TimeoutError) as e:
+        raise NotebookError(f"the kernel failed ({e}); does `course doctor` pass?", **current) from None
     return nb
 
 

@@ -56,8 +56,8 @@ def validate(nb):
         try:
             _check_id(cell.get("id"), first_with_id)
             first_with_id[cell["id"]] = index
-            regions = solution_regions(cell["source"])
-            if regions and cell_role(cell) != EXERCISE:
+            role, regions = cell_role(cell), solution_regions(cell["source"])
+            if regions and role != EXERCISE:
                 raise NotebookError("has solution markers but is not an exercise cell: tag it 'exercise', "
                                     "or remove the markers", line=cell["source"].splitlines()[regions[0][0]])
         except NotebookError as e:
@@ -213,12 +213,14 @@ then watch it work in figures, interactive plots and small networks trained on h
 
 ## Install
 
-You need {python}. In this folder, preferably in a fresh virtual environment
-(`python -m venv .venv`, then activate it; conda users can start from `environment.yml`):
+You need {python}. In this folder, in a fresh virtual environment (`python -m venv .venv`,
+then activate it):
 
     pip install -e .
     course doctor     # checks Python, the packages, the Jupyter kernel and the data
     course lab        # opens the notebooks in JupyterLab
+
+With conda instead: `conda env create -f environment.yml`, then {activate}, and `course lab`.
 
 ## Notebooks
 
@@ -232,7 +234,8 @@ whether your function is right and, when it is not, what looks wrong. Some demos
 functions, so finish the exercises above a demo before running it. Before you hand a notebook in,
 restart the kernel and run all cells (Kernel > Restart Kernel and Run All Cells).
 """
-"""The student README; ``{python}`` comes from pyproject.toml, ``{notebooks}`` from the release."""
+"""The student README: ``{python}`` comes from pyproject.toml, ``{activate}`` from environment.yml,
+``{notebooks}`` from the release."""
 
 
 def notebook_title(nb, default):
@@ -245,13 +248,16 @@ def notebook_title(nb, default):
     return default
 
 
-def readme(released, pyproject_text):
-    """The student README for the ``{file name: released notebook}`` and the pyproject.toml text."""
+def readme(released, pyproject_text, environment_text):
+    """The student README for the ``{file name: released notebook}`` and the texts of pyproject.toml
+    and environment.yml."""
     required = re.search(r'^requires-python\s*=\s*"\s*>=\s*([\d.]+)\s*"', pyproject_text, re.MULTILINE)
     python = f"Python {required.group(1)} or newer" if required else "Python 3"
+    name = re.search(r"^name:\s*(\S+)", environment_text, re.MULTILINE)
+    activate = f"`conda activate {name.group(1)}`" if name else "activate the environment it creates"
     notebooks = "\n".join(f"{i}. `notebooks/{name}`: {notebook_title(nb, Path(name).stem)}"
                           for i, (name, nb) in enumerate(released.items(), start=1))
-    return README.format(python=python, notebooks=notebooks)
+    return README.format(python=python, activate=activate, notebooks=notebooks)
 
 
 def bundle(root, solutions, dest, force=False):
@@ -289,7 +295,8 @@ def bundle(root, solutions, dest, force=False):
     shutil.copytree(PACKAGE, dest / "course_lib", ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
     for name in BUNDLE_FILES:
         shutil.copyfile(root / name, dest / name)
-    write_text(dest / "README.md", readme(released, (root / "pyproject.toml").read_text(encoding="utf-8")))
+    write_text(dest / "README.md", readme(released, *((root / name).read_text(encoding="utf-8")
+                                                       for name in ("pyproject.toml", "environment.yml"))))
     return [name for name in existing if name not in BUNDLE_ENTRIES]
 
 
@@ -334,10 +341,17 @@ def run(args):
         if args.bundle:
             return _run_bundle(root, solutions, args.bundle, args.force)
         out = args.out or root / "notebooks"
+        if Path(out).resolve() == Path(solutions).resolve():
+            return _fail(f"--out {shown_path(out)} is the solutions folder: releasing there would overwrite "
+                         "the solutions")
         texts = {name: dumps(nb) for name, nb in release_folder(solutions).items()}
         return _run_check(texts, out, solutions) if args.check else _run_release(texts, out, solutions)
     except (NotebookError, OSError) as e:
         return _fail(e)
+
+
+def _count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _fail(message):
@@ -347,15 +361,15 @@ def _fail(message):
 
 def _run_release(texts, out, solutions):
     fixed = write_release(texts, out, solutions)
-    state = f"{len(fixed)} change(s)" if fixed else "already up to date"
-    print(f"Released {len(texts)} notebook(s) from {shown_path(solutions)} to {shown_path(out)}: {state}.")
+    state = _count(len(fixed), "change") if fixed else "already up to date"
+    print(f"Released {_count(len(texts), 'notebook')} from {shown_path(solutions)} to {shown_path(out)}: {state}.")
     return 0
 
 
 def _run_check(texts, out, solutions):
     found = differences(texts, out)
     if not found:
-        print(f"{shown_path(out)} is up to date with {shown_path(solutions)} ({len(texts)} notebooks).")
+        print(f"{shown_path(out)} is up to date with {shown_path(solutions)} ({_count(len(texts), 'notebook')}).")
         return 0
     explain = {"stale": "differs from what release writes", "missing": "not released yet",
                "extra": f"no {shown_path(solutions)} notebook of that name"}

@@ -16,6 +16,7 @@ Two layers, so that the first can be tested without a browser:
 >>> pg.controls["learning_rate"].value = 0.05   # what a slider does: the image updates at once
 """
 
+import base64
 import html
 import io
 from contextlib import contextmanager
@@ -275,7 +276,7 @@ class Playground:
     def _repr_mimebundle_(self, **kwargs):
         """The widget where widgets work; the first picture where they do not; a fixed text for nbval."""
         bundle = dict(self.widget._repr_mimebundle_(**kwargs))
-        bundle["image/png"] = self.image.value
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = repr(self)
         return bundle
 

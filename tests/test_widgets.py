@@ -4,6 +4,7 @@
 the time per update is measured by ``benchmarks/playground.py``, not asserted here.)
 """
 
+import base64
 import time
 
 import matplotlib.pyplot as plt
@@ -125,7 +126,7 @@ def test_text_representation_is_fixed(pg):
     assert bundle["text/plain"] == ("Optimizer playground: 6 update rules (sgd, sgd_momentum, nesterov, adagrad, "
                                     "rmsprop, adam) on 7 surfaces")
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["image/png"] == pg.image.value
+    assert base64.b64decode(bundle["image/png"]) == pg.image.value
 
 
 def test_no_rules_is_an_error():

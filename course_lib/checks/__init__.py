@@ -4,9 +4,14 @@ In a notebook::
 
     from course_lib.checks import check_adam
     check_adam(adam)
-    # ✓ adam: 7 cases passed (shapes (3,), (4, 5), (2, 3); float32 and float64; ...)
-    # ✗ adam: your first step is 0.003162 where 0.001 was expected (3.16x too large) (shape (3,),
-    #   config=None: the defaults). This is Adam without bias correction: divide m by ...
+
+prints one line, the same on every run, e.g.::
+
+    ✓ adam: 8 cases passed (shapes (3,), (4, 5), ...; float64 and float32; ...; 5 steps each)
+    ✗ adam: your first step at [1] is -0.003162 where -0.001 was expected (3.16x too large)
+      [case: shape (3,), config=None (the defaults)]. This is Adam without bias correction:
+      divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update.
+    ✗ adam: not implemented yet: replace `raise NotImplementedError()` with your code.
 
 For a grader: ``run_check("adam", fn)`` returns a :class:`CheckResult` (``passed``,
 ``message``, ``diagnosis``, ``case``) and prints nothing. ``CHECKS`` lists every check.
@@ -22,6 +27,10 @@ on copies of each case's inputs, and the check reports the first problem, in thi
 not implemented yet; an exception (type, message, the student's line; never a library
 frame); a result of the wrong type or shape; an input changed in place; wrong values,
 named after the stored mistake they match, with the numbers that show it; a wrong dtype.
+Wrong values match a mistake when they are within the case's tolerance of that mistake's
+stored outputs; a mistake that matches every failing case wins over one that matches the
+case shown (the first failing case with a difference over 1%). Values that match no
+mistake get the case's hint and the rule in one line.
 
 Modules: ``framework`` (results, protocols' base class, the comparison, the verdict),
 ``<topic>_checks`` (run time: the protocols and ``check_<name>`` of a notebook),
@@ -32,9 +41,12 @@ Adding a check (e.g. for notebook 03's ``xavier``)
 1. Run time, in a new module ``course_lib/checks/<topic>_checks.py`` (found automatically:
    every ``*_checks`` module is imported here and its ``check_*`` names exported)::
 
-       from .framework import define
-       from .optim_checks import Series        # or a Protocol of your own
-       check_xavier = define("xavier", MyProtocol())
+       from .framework import Observation, Protocol, call_student, define
+
+       class Initializer(Protocol):             # or reuse one: optim_checks.Series, ...
+           def run(self, fn, inputs): ...
+
+       check_xavier = define("xavier", Initializer())
 
    A protocol subclasses :class:`~course_lib.checks.framework.Protocol` and implements
    ``run(fn, inputs) -> Observation(outputs, dtypes, problems)``: call the function only
@@ -54,8 +66,9 @@ Adding a check (e.g. for notebook 03's ``xavier``)
    (write one configurable function with keyword flags and ``functools.partial``, not a copy
    per mistake) and the message shown when the student's outputs match it, saying what is
    wrong and how to fix it. Order mistakes from most to least likely.
-3. Run ``python -m course_lib.checks.build`` (it fails if a mistake gives the right outputs
-   on every case: add a case that tells it apart) and commit ``data/<exercise>.json``.
+3. Run ``python -m course_lib.checks.build <exercise>`` (it fails if a mistake gives the
+   right outputs on every case: add a case that tells it apart); ``data/<exercise>.json``
+   is then part of the package (``--check`` tells whether stored files are current).
 4. Test: in ``tests/test_checks_<topic>.py`` write each wrong student function inline and
    assert ``run_check(exercise, fn).diagnosis == "<mistake name>"``; the reference passes.
    ``tests/test_checks.py`` already checks that every stored file is up to date.

@@ -19,7 +19,6 @@ every run (nbval compares it).
 
 import json
 import linecache
-import sys
 import sysconfig
 import traceback
 import warnings
@@ -31,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "CheckResult", "Finding", "Observation", "Protocol", "Check", "CHECKS", "define", "run_check",
+    "call_student", "describe_exception", "snapshot", "same", "type_name",
     "encode", "decode", "DATA_DIR", "PASS", "FAIL",
 ]
 
@@ -204,14 +204,14 @@ class Protocol:
     def array(value, what):
         """``value`` as a float64 array, or a :class:`Finding` naming what was wrong."""
         if isinstance(value, (str, bytes, dict)) or value is None:
-            raise Finding("wrong_type", f"{what} should be an array of numbers, got {_type_name(value)}.")
+            raise Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.")
         try:
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
                 raise TypeError
             return array.astype(np.float64)
         except (TypeError, ValueError):
-            raise Finding("wrong_type", f"{what} should be an array of numbers, got {_type_name(value)}.") from None
+            raise Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.") from None
 
     @staticmethod
     def unchanged(name, before, after, advice):
@@ -221,10 +221,14 @@ class Protocol:
         return [Finding("mutated_input", f"your function changed its input {name} in place. {advice}")]
 
 
-def _type_name(value):
+def type_name(value):
+    """``"a list"``, ``"an int"``, ``"an array of dtype int64"``, ``"None"``: for messages."""
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype}"
-    return "None" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 # --------------------------------------------------------------------------------------
@@ -266,6 +270,9 @@ def decode(value):
 
 @dataclass
 class StoredCase:
+    """One case as stored: its inputs, the right outputs (``expected``) and their ``dtypes``,
+    and for each mistake the outputs in which it differs from the right ones (``variants``)."""
+
     label: str
     inputs: dict
     expected: dict
@@ -301,41 +308,61 @@ def load(exercise):
 # The numbers that show a wrong value
 # --------------------------------------------------------------------------------------
 
-def _fmt(x):
-    return f"{x:.4g}"
+def _fmt_pair(got, want):
+    """Both numbers with 4 significant digits, or more until they look different."""
+    for digits in range(4, 13):
+        a, b = f"{got:.{digits}g}", f"{want:.{digits}g}"
+        if a != b:
+            break
+    return a, b
 
 
 def _relation(got, want):
     if not np.isfinite(got):
         return "not a finite number"
     if want == 0:
-        return f"off by {_fmt(got)}"
+        return f"off by {got:.4g}"
+    if float(got).is_integer() and float(want).is_integer():
+        return f"off by {got - want:+.0f}"
     ratio = got / want
+    if ratio == 0:
+        return "zero"
     if ratio < 0:
         return "the opposite sign" if abs(abs(ratio) - 1) < 0.01 else f"the opposite sign and {abs(ratio):.3g}x the size"
     if abs(ratio - 1) < 0.01:
-        return f"off by {_fmt(got - want)}"
+        return f"off by {got - want:.4g}"
     return f"{ratio:.3g}x too large" if ratio > 1 else f"{1 / ratio:.3g}x too small"
 
 
-def discrepancy(protocol, case, got):
-    """``"your first step is 0.03162 where 0.001 was expected (31.6x too large)"``: the first
-    output entry (in order) that differs, the worst entry of its row."""
+def _worst(case, got):
+    """Where the outputs differ: ``(output, index, relative error)`` of the first output that
+    differs, at its first differing row's worst entry; index None when the shapes differ."""
     for name, want in case.expected.items():
         g = got[name]
         if g.shape != want.shape:
-            return f"your {name} has shape {g.shape} where {want.shape} was expected"
+            return name, None, np.inf
         bad = ~np.isclose(g, want, case.rtol, case.atol, equal_nan=True)
         if not bad.any():
             continue
         first = tuple(int(i) for i in np.argwhere(bad)[0])
+        error = np.nan_to_num(np.abs(g - want) / np.maximum(np.abs(want), case.atol), nan=np.inf, posinf=np.inf)
         if g.ndim >= 2:   # the worst entry in the first row that differs
-            error = np.where(bad[first[0]], np.abs(np.nan_to_num(g[first[0]] - want[first[0]], nan=np.inf)), -1)
-            first = (first[0], *(int(i) for i in np.unravel_index(np.argmax(error), error.shape)))
-        g_value, w_value = float(g[first]), float(want[first])
-        return (f"your {protocol.describe(name, first)} is {_fmt(g_value)} where {_fmt(w_value)} was expected "
-                f"({_relation(g_value, w_value)})")
-    return "your result differs from the expected one"
+            row = np.where(bad[first[0]], error[first[0]], -1)
+            first = (first[0], *(int(i) for i in np.unravel_index(np.argmax(row), row.shape)))
+        return name, first, float(error[first])
+    return None, None, 0.0
+
+
+def discrepancy(protocol, case, got):
+    """``"your first step is 0.03162 where 0.001 was expected (31.6x too large)"``."""
+    name, index, _ = _worst(case, got)
+    want = case.expected[name]
+    if index is None:
+        return f"the shape of your {name} is {got[name].shape} where {want.shape} was expected"
+    g_value, w_value = float(got[name][index]), float(want[index])
+    g_text, w_text = _fmt_pair(g_value, w_value)
+    return (f"your {protocol.describe(name, index)} is {g_text} where {w_text} was expected "
+            f"({_relation(g_value, w_value)})")
 
 
 # --------------------------------------------------------------------------------------
@@ -357,7 +384,7 @@ class Check:
         """Check ``fn`` on every stored case and return a :class:`CheckResult`."""
         if not callable(fn):
             return self._fail("wrong_type", f"pass your function itself, as in check_{self.exercise}"
-                              f"({self.exercise}); got {_type_name(fn)}.")
+                              f"({self.exercise}); got {type_name(fn)}.")
         cases = self.data["cases"]
         observed = []
         for case in cases:
@@ -366,10 +393,14 @@ class Check:
             except Finding as finding:
                 if finding.diagnosis == "not_implemented":
                     return self._fail(finding.diagnosis, finding.message)
-                return self._fail(finding.diagnosis, f"{finding.message} [case: {case.label}].{_hint(case)}", case)
+                hint = _hint(case) if finding.diagnosis == "error" else ""
+                return self._fail(finding.diagnosis, f"{_in_case(finding.message, case)}{hint}", case)
+            except Exception as error:  # noqa: BLE001 -- a result so odd the protocol trips on it
+                return self._fail("wrong_type", _in_case(f"the check could not read what your function returned "
+                                                         f"({describe_exception(error)})", case), case)
         for case, seen in zip(cases, observed):
             if seen.problems:
-                return self._fail(seen.problems[0].diagnosis, f"{seen.problems[0].message} [case: {case.label}]", case)
+                return self._fail(seen.problems[0].diagnosis, _in_case(seen.problems[0].message, case), case)
         failing = [(case, seen) for case, seen in zip(cases, observed) if not case.close(seen.outputs, case.expected)]
         if failing:
             return self._diagnose(failing)
@@ -377,31 +408,39 @@ class Check:
             for name, want in case.dtypes.items():
                 if seen.dtypes.get(name) != want:
                     advice = self.protocol.dtype_advice(name, seen.dtypes.get(name), want)
-                    return self._fail("wrong_dtype", f"{advice} [case: {case.label}]", case)
+                    return self._fail("wrong_dtype", _in_case(advice, case), case)
         return CheckResult(self.exercise, True, f"{PASS} {self.exercise}: {len(cases)} cases passed "
                            f"({self.data['summary']})", "passed")
 
     def _diagnose(self, failing):
-        """Name the stored mistake the wrong values match: one matching every failing case if
-        there is one, else one matching the first failing case."""
-        case, seen = failing[0]
+        """Name the stored mistake the wrong values match, with the numbers of the first failing
+        case that shows a clear difference (over 1%; else the first failing case): a mistake
+        that matches every failing case if there is one, else one that matches that case."""
+        case, seen = next(((c, s) for c, s in failing if _worst(c, s.outputs)[2] > 0.01), failing[0])
 
         def matches(mistake, case, seen):
             return mistake in case.variants and case.close(seen.outputs, {**case.expected, **case.variants[mistake]})
 
         candidates = [m for m in self.data["mistakes"] if matches(m, case, seen)]
         everywhere = [m for m in candidates if all(matches(m, c, s) for c, s in failing)]
-        numbers = f"{discrepancy(self.protocol, case, seen.outputs)} [case: {case.label}]"
+        numbers = _in_case(discrepancy(self.protocol, case, seen.outputs), case)
         if candidates:
             mistake = (everywhere or candidates)[0]
-            return self._fail(mistake, f"{numbers}. {self.data['mistakes'][mistake]}", case)
+            return self._fail(mistake, f"{numbers} {self.data['mistakes'][mistake]}", case)
         shape_wrong = any(seen.outputs[n].shape != w.shape for n, w in case.expected.items())
         return self._fail("wrong_shape" if shape_wrong else "wrong_values",
-                          f"{numbers}.{_hint(case)} The rule: {self.data['rule']}", case)
+                          f"{numbers}{_hint(case)} The rule: {self.data['rule']}", case)
 
     def _fail(self, diagnosis, message, case=None):
         return CheckResult(self.exercise, False, f"{FAIL} {self.exercise}: {message}", diagnosis,
                            case.label if case else None)
+
+
+def _in_case(message, case):
+    """``"<message> [case: <label>]."``: one sentence naming the case."""
+    if message.endswith(".") and not message.endswith("..."):
+        message = message[:-1]
+    return f"{message} [case: {case.label}]."
 
 
 def _hint(case):

@@ -81,15 +81,15 @@ def shared_mistakes(name, right):
         Mistake("uniform_std_as_limit", partial(initializer, std=right, dist="uniform"),
                 f"Your weights are uniform on [-std, std] (excess kurtosis -1.2, std sqrt(3) times too small): "
                 f"{name} draws from a normal distribution, rng.normal(0.0, std, size=(fan_in, fan_out))."),
+        Mistake("unscaled", partial(initializer, std="one"),
+                "Your weights have std 1: rng.standard_normal(...) needs multiplying by the std (or use "
+                "rng.normal(0.0, std, size=...))."),
         Mistake("std_as_loc", partial(initializer, std=right, dist="loc"),
                 "rng.normal(std, size=...) sets the mean (loc) to std and keeps the default scale 1: pass both, "
                 "rng.normal(0.0, std, size=(fan_in, fan_out)), or scale=std."),
         Mistake("unit_interval", partial(initializer, std=right, dist="unit_interval"),
                 "Your weights look like rng.random(...): uniform on [0, 1), mean 0.5. Draw from a normal "
                 "distribution centred on 0: rng.normal(0.0, std, size=(fan_in, fan_out))."),
-        Mistake("unscaled", partial(initializer, std="one"),
-                "Your weights have std 1: rng.standard_normal(...) needs multiplying by the std (or use "
-                "rng.normal(0.0, std, size=...))."),
     ]
 
 

@@ -30,7 +30,7 @@ def tolerance(dtype, scale):
     """Tolerances for outputs computed in ``dtype`` from weights of size ``scale``: next_w is
     rounded at the weights' precision, so steps carry an absolute error of a few ulps of w."""
     eps = np.finfo(dtype).eps
-    return {"rtol": 1e-5 if dtype == np.float32 else 1e-7, "atol": float(16 * eps * max(1.0, scale))}
+    return {"rtol": 1e-5 if dtype == np.float32 else 1e-7, "atol": float(f"{16 * eps * max(1.0, scale):.2g}")}
 
 
 def defaults(rule, state):
@@ -56,11 +56,12 @@ def rule_cases(rule, state, non_default, *extra):
     default = defaults(rule, state)
     listed = ", ".join(f"{k}={v:g}" for k, v in default.items())
     first = {"learning_rate": non_default["learning_rate"]}
+    partial_hint = f"Only learning_rate is given here: fill in the others with their defaults ({listed})."
     return [
         rule_case("shape (3,), config=None (the defaults)", (3,), None, seed=1,
                   hint=f"With config=None every hyperparameter takes its default: {listed}."),
-        rule_case(f"shape (4, 5), partial config {first}", (4, 5), first, seed=2,
-                  hint=f"Only learning_rate is given here: fill in the others with their defaults ({listed})."),
+        rule_case(f"shape (4, 5), {'partial ' if len(default) > 1 else ''}config {first}", (4, 5), first, seed=2,
+                  hint=partial_hint if len(default) > 1 else ""),
         *[rule_case(f"shape (2, 3), {k}={v:g}", (2, 3), {k: v}, seed=3 + i)
           for i, (k, v) in enumerate(non_default.items()) if k != "learning_rate"],
         rule_case(f"shape (3, 2), float32, config {non_default}", (3, 2), dict(non_default),
@@ -109,75 +110,13 @@ def common_mistakes(rule, name, state, hyperparameters, sign=True):
                    "Your steps go uphill: the update subtracts the step, w - learning_rate * (...).")] if sign else []),
         *([Mistake("state_lost", forgets(rule, *state),
                    f"This is {name} with the state starting from zero at every call: store the new "
-                   f"{' and '.join(state)} in the config you return, so the next call continues from them.")]
+                   f"{' and '.join(state)} in the config you return, so that the next call continues from "
+                   f"{'them' if len(state) > 1 else 'it'}.")]
           if state else []),
         *[Mistake(f"hard_coded_{k}", hard_coded(rule, k),
                   f"This is {name} with {k} fixed at its default {default[k]:g}: read config[{k!r}] instead of "
                   f"writing the number in the code.") for k in hyperparameters],
     ]
-
-
-# --------------------------------------------------------------------------------------
-# Adam
-# --------------------------------------------------------------------------------------
-
-def adam_variant(w, dw, config=None, *, correct_m=True, correct_v=True, eps_inside=False, t_start=0,
-                 increment="before"):
-    """Adam with the usual mistakes as flags: bias correction of m or v left out, epsilon
-    inside the root, t starting at ``t_start`` when missing and incremented ``"before"`` or
-    ``"after"`` it is used."""
-    c = {**defaults(reference.adam, ("m", "v", "t")), **(config or {})}
-    m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", t_start)
-    beta1, beta2, eps = c["beta1"], c["beta2"], c["epsilon"]
-    t_used = t + 1 if increment == "before" else t
-    m = beta1 * m + (1 - beta1) * dw
-    v = beta2 * v + (1 - beta2) * dw * dw
-    m_hat = m / (1 - beta1**t_used) if correct_m else m
-    v_hat = v / (1 - beta2**t_used) if correct_v else v
-    root = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-    return w - c["learning_rate"] * m_hat / root, {**c, "m": m, "v": v, "t": t_used if increment == "before" else t + 1}
-
-
-ADAM_STATE = ("m", "v", "t")
-ADAM = Spec(
-    exercise="adam",
-    reference=reference.adam,
-    cases=rule_cases(
-        reference.adam, ADAM_STATE,
-        {"learning_rate": 0.01, "beta1": 0.5, "beta2": 0.9, "epsilon": 0.01},
-        rule_case("shape (4,), gradients about 1e-5 (epsilon matters)", (4,), None, seed=10, grad_scale=2**-17),
-        rule_case("shape (2, 2), continuing from t=10 with m and v in the config", (2, 2),
-                  {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10},
-                  seed=11, hint="The config already holds m, v and t = 10: continue from them."),
-    ),
-    mistakes=[
-        Mistake("no_bias_correction", partial(adam_variant, correct_m=False, correct_v=False),
-                "This is Adam without bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t) "
-                "before the update."),
-        Mistake("no_v_correction", partial(adam_variant, correct_v=False),
-                "This is Adam without bias correction of v: divide v by (1 - beta2**t) too."),
-        Mistake("no_m_correction", partial(adam_variant, correct_m=False),
-                "This is Adam without bias correction of m: divide m by (1 - beta1**t) too."),
-        Mistake("t_after_use", partial(adam_variant, increment="after"),
-                "This is Adam with t incremented after it is used: in the first step t is 0 and "
-                "1 - beta1**0 = 0. Increment first, t = config['t'] + 1, then correct with that t."),
-        Mistake("t_from_one", partial(adam_variant, t_start=1, increment="after"),
-                "Your t is one ahead: t counts the steps taken, starting at 0 (when the config has no 't'); "
-                "increment it, then use it, then store it, so config['t'] is 1 after the first step."),
-        Mistake("epsilon_inside_root", partial(adam_variant, eps_inside=True),
-                "This is Adam with epsilon inside the square root, sqrt(v_hat + epsilon); the contract "
-                "(like PyTorch) adds it outside: sqrt(v_hat) + epsilon."),
-        *common_mistakes(reference.adam, "Adam", ADAM_STATE, ("learning_rate", "beta1", "beta2", "epsilon")),
-        Mistake("t_lost", forgets(reference.adam, "t"),
-                "config['t'] never changes, so every step is bias-corrected as if it were the first: store "
-                "the incremented t in the config you return."),
-    ],
-    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (4,), (2, 2); float64 and float32; config None, partial and "
-            "non-default; tiny gradients; continuing from stored state; 5 steps each",
-    rule="t = t + 1; m = beta1*m + (1-beta1)*dw; v = beta2*v + (1-beta2)*dw**2; "
-         "w - learning_rate * (m / (1-beta1**t)) / (sqrt(v / (1-beta2**t)) + epsilon).",
-)
-
 
 
 # --------------------------------------------------------------------------------------
@@ -189,7 +128,7 @@ SGD = Spec(
     reference=reference.sgd,
     cases=rule_cases(reference.sgd, (), {"learning_rate": 0.3}),
     mistakes=common_mistakes(reference.sgd, "SGD", (), ("learning_rate",)),
-    summary="shapes (3,), (4, 5), (3, 2); float64 and float32; config None, partial and non-default; 5 steps each",
+    summary="shapes (3,), (4, 5), (3, 2); float64 and float32; config None and non-default; 5 steps each",
     rule="w - learning_rate * dw.",
 )
 
@@ -332,6 +271,68 @@ RMSPROP = Spec(
 
 
 # --------------------------------------------------------------------------------------
+# Adam
+# --------------------------------------------------------------------------------------
+
+def adam_variant(w, dw, config=None, *, correct_m=True, correct_v=True, eps_inside=False, t_start=0,
+                 increment="before"):
+    """Adam with the usual mistakes as flags: bias correction of m or v left out, epsilon
+    inside the root, t starting at ``t_start`` when missing and incremented ``"before"`` or
+    ``"after"`` it is used."""
+    c = {**defaults(reference.adam, ("m", "v", "t")), **(config or {})}
+    m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", t_start)
+    beta1, beta2, eps = c["beta1"], c["beta2"], c["epsilon"]
+    t_used = t + 1 if increment == "before" else t
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * dw * dw
+    m_hat = m / (1 - beta1**t_used) if correct_m else m
+    v_hat = v / (1 - beta2**t_used) if correct_v else v
+    root = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+    return w - c["learning_rate"] * m_hat / root, {**c, "m": m, "v": v, "t": t + 1}
+
+
+ADAM_STATE = ("m", "v", "t")
+ADAM = Spec(
+    exercise="adam",
+    reference=reference.adam,
+    cases=rule_cases(
+        reference.adam, ADAM_STATE,
+        {"learning_rate": 0.01, "beta1": 0.5, "beta2": 0.9, "epsilon": 0.01},
+        rule_case("shape (4,), gradients about 1e-5 (epsilon matters)", (4,), None, seed=10, grad_scale=2**-17),
+        rule_case("shape (2, 2), continuing from t=10 with m and v in the config", (2, 2),
+                  {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10},
+                  seed=11, hint="The config already holds m, v and t = 10: continue from them."),
+    ),
+    mistakes=[
+        Mistake("no_bias_correction", partial(adam_variant, correct_m=False, correct_v=False),
+                "This is Adam without bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t) "
+                "before the update."),
+        Mistake("no_v_correction", partial(adam_variant, correct_v=False),
+                "This is Adam without bias correction of v: divide v by (1 - beta2**t) too."),
+        Mistake("no_m_correction", partial(adam_variant, correct_m=False),
+                "This is Adam without bias correction of m: divide m by (1 - beta1**t) too."),
+        Mistake("t_after_use", partial(adam_variant, increment="after"),
+                "This is Adam with t incremented after it is used: in the first step t is 0 and "
+                "1 - beta1**0 = 0. Increment first, t = config['t'] + 1, then correct with that t."),
+        Mistake("t_from_one", partial(adam_variant, t_start=1, increment="after"),
+                "Your t is one ahead: t counts the steps taken, starting at 0 (when the config has no 't'); "
+                "increment it, then use it, then store it, so config['t'] is 1 after the first step."),
+        Mistake("epsilon_inside_root", partial(adam_variant, eps_inside=True),
+                "This is Adam with epsilon inside the square root, sqrt(v_hat + epsilon); the contract "
+                "(like PyTorch) adds it outside: sqrt(v_hat) + epsilon."),
+        *common_mistakes(reference.adam, "Adam", ADAM_STATE, ("learning_rate", "beta1", "beta2", "epsilon")),
+        Mistake("t_lost", forgets(reference.adam, "t"),
+                "config['t'] never changes, so every step is bias-corrected as if it were the first: store "
+                "the incremented t in the config you return."),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (4,), (2, 2); float64 and float32; config None, partial and "
+            "non-default; tiny gradients; continuing from stored state; 5 steps each",
+    rule="t = t + 1; m = beta1*m + (1-beta1)*dw; v = beta2*v + (1-beta2)*dw**2; "
+         "w - learning_rate * (m / (1-beta1**t)) / (sqrt(v / (1-beta2**t)) + epsilon).",
+)
+
+
+# --------------------------------------------------------------------------------------
 # Exponentially weighted averages
 # --------------------------------------------------------------------------------------
 
@@ -352,6 +353,8 @@ def ewma_variant(xs, beta, bias_correction=True, *, correct=None, exponent_shift
 
 
 def series_case(label, shape, beta, seed, dtype=np.float64, **kwargs):
+    """A case of ``ewma``: a series of ``shape``, floats in [-8, 40] (or whole numbers 10..30 for
+    an integer ``dtype``), and ``kwargs`` passed on (bias_correction)."""
     rng = np.random.default_rng(seed)
     xs = dyadic(rng, shape) * 8 + 16 if dtype == np.float64 else rng.integers(10, 31, size=shape)
     return Case(label, {"xs": xs.astype(dtype), "beta": beta, "kwargs": kwargs})
@@ -427,6 +430,7 @@ def cosine_restarts_variant(lr0, t, period, lr_min=0.0, *, shift=0, restarts=Tru
 
 
 def schedule_case(label, lr0, steps, **kwargs):
+    """A case of a schedule: its rate at t = 0 .. steps - 1, with ``kwargs`` passed on."""
     return Case(label, {"lr0": lr0, "steps": steps, "kwargs": kwargs})
 
 

@@ -6,7 +6,7 @@ and mistakes are in ``data/<exercise>.json`` (built from ``optim_cases.py``).
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, same, snapshot
+from .framework import Finding, Observation, Protocol, call_student, define, same, snapshot, type_name
 
 __all__ = [
     "UpdateRule", "Series", "Schedule",
@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 _NEW_ARRAYS = "Compute new arrays (next_w = w - ...), never `w -= ...`."
-_NEW_CONFIG = ("Start from a copy, `config = {} if config is None else dict(config)`, fill in the defaults, "
+_NEW_CONFIG = ("start from a copy, `config = {} if config is None else dict(config)`, fill in the defaults, "
                "and return that new dict.")
 
 
@@ -61,13 +61,13 @@ class UpdateRule(Protocol):
 
     def _unpack(self, result, w):
         if not (isinstance(result, tuple) and len(result) == 2):
-            got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else _name(result)
+            got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else type_name(result)
             raise Finding("wrong_type", f"return `next_w, config` (a tuple of 2), not {got}.")
         next_w, config = result
         if not isinstance(config, dict):
-            raise Finding("wrong_type", f"the config you return should be a dict, got {_name(config)}.")
+            raise Finding("wrong_type", f"the config you return should be a dict, got {type_name(config)}.")
         if not isinstance(next_w, np.ndarray):
-            raise Finding("wrong_type", f"next_w should be a NumPy array like w, got {_name(next_w)}.")
+            raise Finding("wrong_type", f"next_w should be a NumPy array like w, got {type_name(next_w)}.")
         self.array(next_w, "next_w")
         if next_w.shape != w.shape:
             raise Finding("wrong_shape", f"next_w has shape {next_w.shape} but w has shape {w.shape}: "
@@ -93,8 +93,8 @@ class UpdateRule(Protocol):
             return [Finding("mutated_input", f"config[{key!r}] was updated in place (e.g. `{key} += ...`), which "
                             f"changes the caller's array: compute a new one, `{key} = ... + ...`.")]
         if returned is given:
-            return [Finding("config_not_new", f"you return the config dict you were given: {_NEW_CONFIG}")]
-        return self.unchanged("config (the dict)", values, given, _NEW_CONFIG)
+            return [Finding("config_not_new", f"the config you return is the very dict you were given: {_NEW_CONFIG}")]
+        return self.unchanged("config (the dict)", values, given, _NEW_CONFIG[0].upper() + _NEW_CONFIG[1:])
 
     def describe(self, output, index):
         if output == "steps":
@@ -105,12 +105,9 @@ class UpdateRule(Protocol):
         return f"{name} at {list(entry)}" if entry else name
 
     def dtype_advice(self, output, got, want):
-        return (f"{output} has dtype {got} but w has dtype {want}: keep the dtype of w "
-                f"(start the state with np.zeros_like(w), not np.zeros(w.shape)).")
-
-
-def _name(value):
-    return "None" if value is None else f"a {type(value).__name__}"
+        how = ("start the state with np.zeros_like(w), not np.zeros(w.shape)" if self.state
+               else "a NumPy float64 number times a float32 array is float64: use Python floats")
+        return f"{output} has dtype {got} but w has dtype {want}: keep the dtype of w ({how})."
 
 
 def _keys(keys):

@@ -191,7 +191,7 @@ def jupyterlab(root, home, timeout=180):
 # A notebook in the page
 # --------------------------------------------------------------------------------------
 
-PAGE_STATE_JS = """
+PAGE_STATE_JS = r"""
 (panelId) => {
   const panel = document.getElementById(panelId);
   const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
@@ -233,17 +233,23 @@ class NotebookPage:
     cells: the notebook's cells as stored on disk (nbformat dicts), to match page cells by index.
     """
 
+    opened = 0
+
     def __init__(self, browser, lab, path, artifacts):
         self.lab, self.path, self.artifacts = lab, str(path), Path(artifacts)
         self.page = browser.new_page(viewport=VIEWPORT)
         self.panel_id = None
+        NotebookPage.opened += 1
+        self.workspace = f"page-{NotebookPage.opened}"
 
     # ----- opening and running -----
 
     def open(self, timeout=120):
-        """Open the notebook, accept the kernel choice if Lab asks, wait for an idle kernel."""
-        self.page.goto(f"{self.lab.url}/lab/tree/{quote(self.path)}", timeout=timeout * 1000)
-        panel = self.page.locator(".jp-NotebookPanel").first
+        """Open the notebook in a workspace of its own (so no other page's tabs come back with it),
+        accept the kernel choice if Lab asks, and wait for an idle kernel."""
+        self.page.goto(f"{self.lab.url}/lab/workspaces/{self.workspace}/tree/{quote(self.path)}",
+                       timeout=timeout * 1000)
+        panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
         panel.wait_for(state="visible", timeout=timeout * 1000)
         self.panel_id = panel.get_attribute("id")
         self.wait(lambda s: s["status"] == "idle" and s["kernel"].endswith("| Idle"), timeout, "the kernel to start",
@@ -309,6 +315,17 @@ class NotebookPage:
                 + ("error outputs:\n" + "\n".join(errors) + "\n" if errors else "")
                 + f"screenshot: {shot}")
 
+    def image_digests(self, index):
+        """SHA-256 of the bytes of every image in the outputs of cell ``index`` (data: and blob: URLs alike)."""
+        return self.cell(index).locator(".jp-OutputArea img").evaluate_all("""async (images) => {
+            const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+            return Promise.all(images.map(async (img) =>
+                hex(await crypto.subtle.digest('SHA-256', await (await fetch(img.src)).arrayBuffer()))));
+        }""")
+
+    def output_text(self, index):
+        return self.state()["cells"][index]["text"]
+
     def cell(self, index):
         return self.page.locator(f"#{self.panel_id} .jp-Notebook .jp-Cell").nth(index)
 
@@ -330,6 +347,36 @@ class NotebookPage:
                   and s["cells"][index]["prompt"] != before, timeout, f"cell {index} to run")
         self.wait_for_images()
 
+    def slider(self, index, label):
+        """The ipywidgets slider labelled ``label`` in the outputs of cell ``index``."""
+        return self.cell(index).locator(".widget-slider", has=self.page.locator(
+            ".widget-label", has_text=re.compile(f"^{re.escape(label)}$"))).first
+
+    def cell_with_slider(self, label):
+        """The index of the first cell whose outputs show a slider labelled ``label``, or None."""
+        for index, cell in enumerate(self.state()["cells"]):
+            if cell["widgets"] and self.slider(index, label).count():
+                return index
+        return None
+
+    def press_on_slider(self, index, label, key):
+        """Focus the handle of slider ``label`` in cell ``index`` and press ``key``, as a keyboard user does."""
+        self.slider(index, label).locator(".noUi-handle").first.focus()
+        self.page.keyboard.press(key)
+
+    def slider_readout(self, index, label):
+        return self.slider(index, label).locator(".widget-readout").inner_text()
+
+    def wait_for_new_images(self, index, before, timeout=60):
+        """Wait until the images of cell ``index`` differ from the digests ``before``; returns the new digests."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            after = self.image_digests(index)
+            if after and after != before:
+                return after
+            self.page.wait_for_timeout(250)
+        raise TimeoutError(self.failure(f"the images of cell {index} did not change within {timeout} s"))
+
     # ----- pictures -----
 
     def screenshot(self, suffix="", max_height=16000):
@@ -344,6 +391,9 @@ class NotebookPage:
         self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
         try:
             self.page.wait_for_timeout(500)
+            if scroller.count():
+                scroller.evaluate("(e) => { e.scrollTop = 0; }")
+                self.page.wait_for_timeout(200)
             self.page.screenshot(path=str(target))
         finally:
             self.page.set_viewport_size(VIEWPORT)

@@ -1,0 +1,132 @@
+"""Self-checks of notebook 04: ``batchnorm_forward`` and ``batchnorm_backward``.
+
+The forward is called as a network calls it: one ``bn_param`` dict through a sequence of
+batches, its ``mode`` set before each call, so the running statistics it keeps are read
+after every call. The backward is checked on the cache of the student's own forward (found
+next to the backward, in the notebook that defines both), since only that forward knows
+what its cache holds. The cases and the known mistakes are in ``data/batchnorm_forward.json``
+and ``data/batchnorm_backward.json`` (built from ``batchnorm_cases.py``).
+"""
+
+import numpy as np
+
+from .framework import Finding, Observation, Protocol, call_student, define, snapshot
+
+__all__ = ["BatchnormForward", "BatchnormBackward", "check_batchnorm_forward", "check_batchnorm_backward"]
+
+_NEW_ARRAYS = "Compute new arrays (x_hat = (x - mean) / ...), never `x -= ...`."
+_REJECTED = object()
+
+
+def _unpack(result, what, count):
+    """The ``count`` values of a tuple the student's function returned, or a Finding."""
+    if not (isinstance(result, tuple) and len(result) == count):
+        got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else f"a {type(result).__name__}"
+        raise Finding("wrong_type", f"return {what} (a tuple of {count}), not {got}.")
+    return result
+
+
+class BatchnormForward(Protocol):
+    """``out, cache = batchnorm_forward(x, gamma, beta, bn_param)`` for each batch of ``xs``,
+    with ``bn_param['mode']`` set to the batch's mode; the same dict goes to every call.
+
+    inputs: ``gamma``, ``beta`` (D,); ``bn_param`` (the dict's initial keys, without mode);
+    ``modes`` (K modes); ``xs`` (K, N, D); or ``bad_mode`` (a mode to be rejected), ``x``.
+    Outputs: ``out`` (K, N, D) and ``running_mean``, ``running_var`` (K, D), read from
+    ``bn_param`` after each call; for a ``bad_mode`` case, ``rejected`` (1 for a ValueError).
+    """
+
+    def run(self, fn, inputs):
+        gamma, beta, bn_param = inputs["gamma"], inputs["beta"], snapshot(inputs["bn_param"])
+        if "bad_mode" in inputs:
+            return self._rejects(fn, inputs["x"], gamma, beta, {**bn_param, "mode": inputs["bad_mode"]})
+        outputs, problems = {"out": [], "running_mean": [], "running_var": []}, []
+        for mode, x in zip(inputs["modes"], inputs["xs"]):
+            bn_param["mode"] = mode
+            args = x.copy(), gamma.copy(), beta.copy()
+            out, _ = _unpack(call_student(fn, *args, bn_param), "`out, cache`", 2)
+            outputs["out"].append(self.array(out, "out"))
+            for name, given, passed in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
+                problems += self.unchanged(name, given, passed, _NEW_ARRAYS)
+            for key in ("running_mean", "running_var"):
+                outputs[key].append(self._running(bn_param, key, mode, x.shape[1]))
+        if any(o.shape != outputs["out"][0].shape for o in outputs["out"]):
+            raise Finding("wrong_shape", f"out should have the shape of x, {inputs['xs'].shape[1:]}.")
+        return Observation({k: np.stack(v) for k, v in outputs.items()}, {}, problems)
+
+    def _running(self, bn_param, key, mode, d):
+        if key not in bn_param:
+            start = "zeros" if key == "running_mean" else "ones"
+            raise Finding("running_not_stored",
+                          f"after a {mode}-mode call bn_param has no {key!r}: keep the running statistics in the "
+                          f"bn_param dict you are given (bn_param[{key!r}] = ...), starting from {start}(D).")
+        value = self.array(bn_param[key], f"bn_param[{key!r}]")
+        if value.shape != (d,):
+            raise Finding("wrong_shape", f"bn_param[{key!r}] has shape {value.shape} where ({d},) was expected: "
+                                         f"one running statistic per feature, a mean over the batch (axis 0).")
+        return value
+
+    def _rejects(self, fn, x, gamma, beta, bn_param):
+        def attempt():
+            try:
+                return fn(x.copy(), gamma.copy(), beta.copy(), bn_param)
+            except ValueError:
+                return _REJECTED
+
+        if call_student(attempt) is not _REJECTED:
+            raise Finding("bad_mode_accepted", f"with bn_param['mode'] = {bn_param['mode']!r} your function returned "
+                                               f"normally: raise ValueError naming the allowed modes, 'train' and "
+                                               f"'test', so that a typo fails at once.")
+        return Observation({"rejected": np.array(1.0)})
+
+    def describe(self, output, index):
+        call, entry = index[0] + 1, list(index[1:])
+        if output == "out":
+            return f"out of call {call} at {entry}"
+        return f"bn_param[{output!r}] after call {call} at {entry}"
+
+
+class BatchnormBackward(Protocol):
+    """``dx, dgamma, dbeta = batchnorm_backward(dout, cache)`` with ``cache`` from the student's
+    ``batchnorm_forward(x, gamma, beta, bn_param)``, the function of that name in the globals
+    of the backward (the notebook both are defined in).
+
+    inputs: ``x`` (N, D), ``gamma``, ``beta`` (D,), ``bn_param``, ``dout`` (N, D) and ``out``,
+    the right output of the forward (a wrong forward is reported as such).
+    Outputs: ``dx`` (N, D), ``dgamma``, ``dbeta`` (D,).
+    """
+
+    def run(self, fn, inputs):
+        x, gamma, beta, dout = inputs["x"], inputs["gamma"], inputs["beta"], inputs["dout"]
+        cache = self._student_cache(fn, inputs)
+        dout_arg = dout.copy()
+        result = _unpack(call_student(fn, dout_arg, cache), "`dx, dgamma, dbeta`", 3)
+        outputs = {name: self.array(value, name) for name, value in zip(("dx", "dgamma", "dbeta"), result)}
+        problems = self.unchanged("dout", dout, dout_arg, "Compute new arrays, never `dout *= ...`.")
+        return Observation(outputs, {}, problems)
+
+    def _student_cache(self, fn, inputs):
+        forward = getattr(fn, "__globals__", {}).get("batchnorm_forward")
+        if not callable(forward):
+            raise Finding("no_forward", "this check runs your batchnorm_forward to make the cache your backward "
+                                        "reads: define batchnorm_forward (the exercise above) first.")
+        try:
+            result = call_student(forward, inputs["x"].copy(), inputs["gamma"].copy(), inputs["beta"].copy(),
+                                  snapshot(inputs["bn_param"]))
+            out, cache = _unpack(result, "`out, cache`", 2)
+            out = self.array(out, "out")
+        except Finding as finding:
+            raise Finding(f"forward_{finding.diagnosis}", f"your batchnorm_forward, which makes the cache: "
+                                                          f"{finding.message}") from None
+        want = inputs["out"]
+        if out.shape != want.shape or not np.allclose(out, want, rtol=1e-6, atol=1e-9):
+            raise Finding("forward_wrong", "your batchnorm_forward gives a wrong out here, and the backward is checked "
+                                           "on the cache it makes: pass check_batchnorm_forward first.")
+        return cache
+
+    def describe(self, output, index):
+        return f"{output} at {list(index)}" if index else output
+
+
+check_batchnorm_forward = define("batchnorm_forward", BatchnormForward())
+check_batchnorm_backward = define("batchnorm_backward", BatchnormBackward())

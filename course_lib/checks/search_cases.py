@@ -1,0 +1,185 @@
+"""Build time: the cases and the known mistakes of notebook 06's checks (``train_val_split``,
+``log_uniform``, ``random_search``).
+
+The splits use sizes where val_fraction * N is a whole number (10, 10, 18), so rounding it
+up, down or to the nearest gives the same count and no right way of rounding is penalized.
+"""
+
+from functools import partial
+
+import numpy as np
+
+from course_lib import search
+
+from .build import Case, Mistake, Spec
+
+COUNTS = {"rtol": 0.0, "atol": 0.5}
+EXACT = {"rtol": 1e-9, "atol": 0.0}
+
+
+# --------------------------------------------------------------------------------------
+# train_val_split
+# --------------------------------------------------------------------------------------
+
+def split_variant(X, y, val_fraction, rng, *, train="rest"):
+    """A split with the usual mistakes as flags: the training set gets the ``"rest"`` of a
+    permutation after the validation rows, ``"fraction"`` (the first n_val rows, validation the
+    rest), ``"all"`` the rows (validation rows too) or ``"rest_minus_one"`` (one row lost)."""
+    order = rng.permutation(len(X))
+    n_val = int(round(val_fraction * len(X)))
+    val, rest = order[:n_val], order[n_val:]
+    if train == "fraction":
+        val, rest = rest, val
+    train_rows = {"rest": rest, "fraction": rest, "all": order, "rest_minus_one": order[n_val + 1:]}[train]
+    return X[train_rows], y[train_rows], X[val], y[val]
+
+
+def split_case(label, n, feature_shape, val_fraction, seed):
+    return Case(label, {"n": n, "feature_shape": list(feature_shape), "val_fraction": val_fraction, "seed": seed},
+                **COUNTS)
+
+
+TRAIN_VAL_SPLIT = Spec(
+    exercise="train_val_split",
+    reference=search.train_val_split,
+    cases=[
+        split_case("X of shape (50, 3), val_fraction=0.2", 50, (3,), 0.2, 1),
+        split_case("X of shape (40, 2, 2) (images), val_fraction=0.25", 40, (2, 2), 0.25, 2),
+        split_case("X of shape (60,), val_fraction=0.3", 60, (), 0.3, 3),
+    ],
+    mistakes=[
+        Mistake("train_is_fraction", partial(split_variant, train="fraction"),
+                "Your training set has val_fraction * N rows and your validation set the rest: val_fraction is the "
+                "fraction of the rows held out for validation, n_val = round(val_fraction * len(X)); the training "
+                "set gets the other N - n_val."),
+        Mistake("overlap", partial(split_variant, train="all"),
+                "Your validation rows are in the training set too: a model is then scored on rows it was trained "
+                "on. Take the first n_val indices of the permutation for validation and only the rest for training."),
+        Mistake("row_lost", partial(split_variant, train="rest_minus_one"),
+                "One row is in neither set: with order = rng.permutation(len(X)), validation gets order[:n_val] and "
+                "training order[n_val:] (not order[n_val + 1:])."),
+    ],
+    summary="N = 50, 40, 60; X of shapes (N, 3), (N, 2, 2), (N,); val_fraction = 0.2, 0.25, 0.3; pairs kept, "
+            "shuffled, no overlap, no row lost, rng used",
+    rule="order = rng.permutation(len(X)); n_val = round(val_fraction * len(X)); validation: order[:n_val], "
+         "training: order[n_val:], the same indices for X and y.",
+)
+
+
+# --------------------------------------------------------------------------------------
+# log_uniform
+# --------------------------------------------------------------------------------------
+
+def log_uniform_variant(low_exp, high_exp, size, rng, *, draw="exponent", base="10"):
+    """``base ** U`` with the usual mistakes as flags: ``draw`` the ``"exponent"`` U(low, high),
+    with the exponents ``"swapped"`` (high + (low - high) u), ``"integer"`` exponents, the ``"value"`` U(10**low,
+    10**high) itself, or the exponent ``"once"`` (size ignored); ``base`` ``"10"``, ``"e"``
+    (natural exp), ``"times_ten"`` (10 * U) or ``"none"`` (the exponent returned)."""
+    if draw == "value":
+        return rng.uniform(10.0 ** low_exp, 10.0 ** high_exp, size)
+    exponent = {
+        "exponent": lambda: rng.uniform(low_exp, high_exp, size),
+        "swapped": lambda: high_exp + (low_exp - high_exp) * rng.random(size),
+        "integer": lambda: rng.integers(low_exp, high_exp, size).astype(float),
+        "once": lambda: rng.uniform(low_exp, high_exp),
+    }[draw]()
+    return {"10": lambda u: 10.0 ** u, "e": np.exp, "times_ten": lambda u: 10 * u, "none": lambda u: u}[base](exponent)
+
+
+def log_case(label, low_exp, high_exp, size, seed):
+    return Case(label, {"low_exp": low_exp, "high_exp": high_exp, "size": size, "seed": seed}, **EXACT)
+
+
+LOG_UNIFORM = Spec(
+    exercise="log_uniform",
+    reference=search.log_uniform,
+    cases=[
+        log_case("low_exp=-6, high_exp=-2, size=5", -6, -2, 5, 1),
+        log_case("low_exp=-8, high_exp=-4, size=(2, 3)", -8, -4, [2, 3], 2),
+        log_case("low_exp=-1, high_exp=2, size=4", -1, 2, 4, 3),
+    ],
+    mistakes=[
+        Mistake("uniform_in_value", partial(log_uniform_variant, draw="value"),
+                "Your values are uniform between 10**low_exp and 10**high_exp, so almost all of them fall in the top "
+                "decade: draw the exponent uniformly, 10 ** rng.uniform(low_exp, high_exp, size)."),
+        Mistake("natural_exp", partial(log_uniform_variant, base="e"),
+                "You raise e to the exponent (np.exp): the exponents are powers of 10, 10 ** rng.uniform(low_exp, "
+                "high_exp, size)."),
+        Mistake("exponents_swapped", partial(log_uniform_variant, draw="swapped"),
+                "Your exponents are high_exp + (low_exp - high_exp) * u, low_exp and high_exp swapped: the same "
+                "range, but other numbers than the convention's low_exp + (high_exp - low_exp) * u, which is "
+                "rng.uniform(low_exp, high_exp, size)."),
+        Mistake("size_ignored", partial(log_uniform_variant, draw="once"),
+                "You return one number: draw `size` of them, 10 ** rng.uniform(low_exp, high_exp, size)."),
+        Mistake("exponents_only", partial(log_uniform_variant, base="none"),
+                "You return the exponents themselves: the values are 10 ** exponent."),
+        Mistake("times_ten", partial(log_uniform_variant, base="times_ten"),
+                "You multiply the exponent by 10 (10 * u): raise 10 to it, 10 ** u."),
+        Mistake("integer_exponents", partial(log_uniform_variant, draw="integer"),
+                "Your exponents are whole numbers, so you only ever try 1e-6, 1e-5, ...: draw them from a continuous "
+                "uniform distribution, rng.uniform(low_exp, high_exp, size)."),
+    ],
+    summary="exponents from -8 to 2; size 5, (2, 3) and 4; compared exactly with 10 ** rng.uniform(low_exp, "
+            "high_exp, size); rng used",
+    rule="10 ** rng.uniform(low_exp, high_exp, size).",
+)
+
+
+# --------------------------------------------------------------------------------------
+# random_search
+# --------------------------------------------------------------------------------------
+
+def search_variant(objective, space, n_trials, rng, *, draws="trial_by_trial"):
+    """Random search with the usual mistakes in drawing the trials, as a flag: ``"once"`` (one
+    draw reused by every trial), ``"by_parameter"`` (all values of the first hyperparameter, then
+    of the next, ...) or ``"sorted_names"`` (each trial draws in alphabetical order of names)."""
+    names = list(space)
+    if draws == "once":
+        one = {name: space[name](rng) for name in names}
+        trials = [dict(one) for _ in range(n_trials)]
+    elif draws == "by_parameter":
+        columns = {name: [space[name](rng) for _ in range(n_trials)] for name in names}
+        trials = [{name: columns[name][k] for name in names} for k in range(n_trials)]
+    else:
+        order = sorted(names) if draws == "sorted_names" else names
+        trials = [{name: space[name](rng) for name in order} for _ in range(n_trials)]
+    results = [{"params": p, "score": objective(p)} for p in trials]
+    return sorted(results, key=lambda r: r["score"], reverse=True)
+
+
+def search_case(label, space, n_trials, seed):
+    return Case(label, {"space": space, "n_trials": n_trials, "seed": seed}, **EXACT)
+
+
+RANDOM_SEARCH = Spec(
+    exercise="random_search",
+    reference=search.random_search,
+    cases=[
+        search_case("learning_rate 10**U(-4, -1) and weight_decay 10**U(-8, -4), 6 trials",
+                    [["learning_rate", "log_uniform", -4, -1, -2.5, 1.0],
+                     ["weight_decay", "log_uniform", -8, -4, -6.0, 0.05]], 6, 1),
+        search_case("momentum U(0.5, 0.99), layers (an integer in [1, 4)) and lr 10**U(-3, 0), 8 trials",
+                    [["momentum", "uniform", 0.5, 0.99, 0.9, 10.0],
+                     ["layers", "integer", 1, 4, 2.0, 0.1],
+                     ["lr", "log_uniform", -3, 0, -1.5, 1.0]], 8, 2),
+        search_case("one hyperparameter, 1 trial", [["dropout", "uniform", 0.0, 0.6, 0.3, 1.0]], 1, 3),
+    ],
+    mistakes=[
+        Mistake("one_draw", partial(search_variant, draws="once"),
+                "Every trial has the same params: you drew them once. Draw new values for each trial, "
+                "[{name: sampler(rng) for name, sampler in space.items()} for _ in range(n_trials)]."),
+        Mistake("drawn_by_parameter", partial(search_variant, draws="by_parameter"),
+                "You drew all the values of one hyperparameter, then all of the next: the convention is trial by "
+                "trial, each trial drawing its values in the order of space, "
+                "[{name: sampler(rng) for name, sampler in space.items()} for _ in range(n_trials)]."),
+        Mistake("sorted_names", partial(search_variant, draws="sorted_names"),
+                "Each trial draws its values in alphabetical order of the names: the convention is the order of "
+                "space itself, {name: sampler(rng) for name, sampler in space.items()}."),
+    ],
+    summary="2, 3 and 1 hyperparameters (log-uniform, uniform, integer); 6, 8 and 1 trials; scores kept with their "
+            "params; best first; the trials drawn in the notebook's order; rng used",
+    rule="trials = [{name: sampler(rng) for name, sampler in space.items()} for _ in range(n_trials)]; each "
+         "scored with objective(params); sorted best (highest score) first.",
+)
+
+SPECS = [TRAIN_VAL_SPLIT, LOG_UNIFORM, RANDOM_SEARCH]

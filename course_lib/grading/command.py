@@ -1,0 +1,97 @@
+"""``course grade``: grade a class's submitted notebooks into a gradebook and feedback files."""
+
+import argparse
+import sys
+
+from ..train import progress_bar
+from .notebook import STATUSES
+from .run import GradingError, Options, grade_class
+
+DESCRIPTION = """\
+Grade every student's notebooks: SUBMISSIONS/<student>/<notebook>.ipynb, where <notebook> is
+the name of a notebook of solutions/ (01_gradient_descent.ipynb, ...).
+
+For each submission, grading builds a grading notebook from the instructor's copy (solutions/):
+its setup and self-check cells around the student's exercise code. Only the source of the
+exercise cells is taken from the submission (matched by cell id, else by the function the cell
+defines); every other cell, tag and metadata is the instructor's, and demos are not run. It runs
+that notebook in a fresh, isolated kernel, compares the self-checks' output with solutions/ as
+nbval does, then calls each exercise's function from the hidden tests (tests/hidden/) on inputs
+the student never saw. Scores: one point per hidden test passed, 0 for an exercise that calls
+course_lib's reference solution (unavailable while grading), crashes or hangs its kernel.
+
+Before any student, the solutions themselves are graded: grading stops (exit 2) unless they
+pass every hidden test and every self-check.
+
+Results, in GRADES:
+  grades.csv             one row per student and exercise: student, notebook, exercise, score,
+                         max_score, status, message (and a row per extra or misnamed file)
+  feedback/<student>.md  for the student: what passed, what failed and why (never the hidden inputs)
+  records/<student>/     one record per graded notebook, written as soon as it is graded
+
+Resuming and regrading: a run that stops (even killed) is finished by running the same command
+again: records that are current are reused, so every student appears once. A changed submission,
+solution or hidden test is graded again automatically. To regrade a student anyway, pass
+--student NAME (repeatable), or delete GRADES/records/NAME/ and run again.
+
+Isolation (as root on Linux): each kernel runs as an unprivileged user, in its own mount, pid,
+network and IPC namespaces, where course_lib's sources, solutions/, tests/, the submissions and
+GRADES are empty folders; no process it starts outlives it. Elsewhere it falls back to weaker
+isolation and says so. Each kernel is limited in memory (--memory), processes and file size.
+
+Exit status: 0 when every submission was graded (however students scored), 2 when grading could
+not start (no such folder, a broken instructor copy, another grader writing GRADES).
+"""
+
+
+def _statuses():
+    width = max(map(len, STATUSES))
+    return "statuses (grades.csv):\n" + "\n".join(f"  {s:<{width}}  {meaning}" for s, meaning in STATUSES.items()) + (
+        "\n  notes: extra_file, misnamed (graded under the right name when it is clear which),"
+        " not_utf8, old_format (graded after conversion)")
+
+
+def register(subparsers):
+    p = subparsers.add_parser("grade", help="grade submitted notebooks into grades.csv and feedback files",
+                              description=DESCRIPTION, epilog=_statuses(),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("submissions", metavar="SUBMISSIONS", help="folder with one folder of notebooks per student")
+    p.add_argument("--out", metavar="GRADES", required=True, help="folder for grades.csv, feedback/ and records/")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="notebooks graded at once (default 1)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds each cell and each hidden-test call may take (default 10)")
+    p.add_argument("--student", action="append", metavar="NAME", dest="students",
+                   help="regrade this student even if their records are current (repeatable)")
+    p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory limit of a kernel (default 4)")
+    p.add_argument("--solutions", metavar="DIR", help="the instructor's notebooks (default: solutions/)")
+    p.add_argument("--hidden-tests", metavar="DIR", dest="hidden", help="the hidden tests (default: tests/hidden/)")
+    p.add_argument("--isolation", choices=["auto", "namespaces", "uid", "session"], default="auto",
+                   help="how to isolate kernels (default: the strongest that works here)")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    if args.jobs < 1 or args.timeout <= 0 or args.memory <= 0:
+        print("course grade: --jobs, --timeout and --memory must be positive", file=sys.stderr)
+        return 2
+    options = Options(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, students=args.students,
+                      solutions=args.solutions, hidden=args.hidden, isolation=args.isolation, memory_gib=args.memory)
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = progress_bar(total=total, desc="grading", unit="notebook")
+        bar.update(1)
+
+    try:
+        result = grade_class(options, progress)
+    except GradingError as e:
+        print(f"course grade: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if bar is not None:
+            bar.close()
+    print(result.text)
+    print(f"\nGradebook: {options.out / 'grades.csv'}; feedback: {options.out / 'feedback'}/")
+    return 0

@@ -1,0 +1,136 @@
+"""The instructor's copy: what grading trusts (solutions/ and tests/hidden/), read and checked once.
+
+``load_course(solutions, hidden)`` reads every ``solutions/*.ipynb`` with the release helper's
+own reader and checks (``cells.read_notebook``, ``release.validate``) and pairs each exercise
+with its check cell and its hidden tests. It raises ``InstructorCopyError`` (and grading stops
+before touching any submission) when a notebook breaks the conventions, an exercise has no
+hidden tests, or a hidden test names a function no exercise defines.
+
+An ``Assignment`` holds the graded cells of one notebook, in order: its setup cells, and each
+exercise cell followed by its check, with what nbval would do with each (run it? compare its
+outputs?). Untagged cells (demos) and instructor cells are left out: grading never runs them.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import release
+from ..cells import CHECK, EXERCISE, SETUP, NotebookError, cell_role, defined_function, read_notebook
+from .hidden import HiddenTestsError, discover
+
+__all__ = ["Assignment", "GradedCell", "InstructorCopyError", "load_course", "course_digest"]
+
+GRADED_ROLES = (SETUP, EXERCISE, CHECK)
+
+
+class InstructorCopyError(Exception):
+    """solutions/ or tests/hidden/ cannot be graded with; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class GradedCell:
+    """One cell of the grading notebook, as the instructor wrote it.
+
+    role: setup, exercise or check. exercise: the function an exercise cell defines, or the
+    exercise a check cell checks (None for setup). run / compare: nbval's markers
+    (NBVAL_SKIP, NBVAL_IGNORE_OUTPUT, as comments or tags) on the instructor's cell.
+    """
+    index: int
+    role: str
+    exercise: str | None
+    cell: dict
+    run: bool = True
+    compare: bool = True
+
+
+@dataclass
+class Assignment:
+    """One course notebook as grading sees it."""
+    notebook: str                  # "02_optimizers"
+    path: Path
+    cells: list                    # [GradedCell], notebook order
+    exercises: list                # function names, notebook order
+    tests: dict                    # {function name: [HiddenTest]}
+    fingerprint: str = field(default="")
+
+    def check_of(self, exercise):
+        return next((c for c in self.cells if c.role == CHECK and c.exercise == exercise), None)
+
+    def exercise_cell(self, exercise):
+        return next(c for c in self.cells if c.role == EXERCISE and c.exercise == exercise)
+
+
+def load_course(solutions, hidden, salt=""):
+    """``[Assignment]`` for every notebook of ``solutions`` (name order). ``salt`` goes into each
+    fingerprint (the grader's version and course_lib's digest: results graded with other code
+    are graded again)."""
+    solutions, hidden = Path(solutions), Path(hidden)
+    paths = sorted(solutions.glob("*.ipynb"))
+    if not paths:
+        raise InstructorCopyError(f"{solutions} holds no notebooks: pass the instructor's solutions/ folder")
+    try:
+        tests = discover(hidden)
+    except HiddenTestsError as e:
+        raise InstructorCopyError(str(e)) from None
+    return [_assignment(path, tests.get(path.stem, {}), salt) for path in paths]
+
+
+def _assignment(path, tests, salt):
+    try:
+        nb = release.validate(read_notebook(path))
+        cells = _graded_cells(nb)
+    except NotebookError as e:
+        raise InstructorCopyError(str(e.locate(path=path))) from None
+    exercises = [c.exercise for c in cells if c.role == EXERCISE]
+    untested = [name for name in exercises if not tests.get(name)]
+    if untested:
+        raise InstructorCopyError(f"{path.name}: no hidden tests for {', '.join(untested)}: add them to "
+                                  f"tests/hidden/test_{path.stem}.py")
+    strays = sorted(set(tests) - set(exercises))
+    if strays:
+        raise InstructorCopyError(f"tests/hidden/test_{path.stem}.py tests {', '.join(strays)}, which no exercise "
+                                  f"cell of {path.name} defines")
+    assignment = Assignment(path.stem, path, cells, exercises, {name: tests[name] for name in exercises})
+    assignment.fingerprint = _fingerprint(assignment, salt)
+    return assignment
+
+
+def _graded_cells(nb):
+    from nbval.plugin import find_comment_markers, find_metadata_tags
+
+    cells, last_exercise = [], None
+    for index, cell in enumerate(nb["cells"]):
+        role = cell_role(cell)
+        if role not in GRADED_ROLES:
+            continue
+        if role == EXERCISE:
+            last_exercise = defined_function(cell["source"])
+        markers = dict(find_comment_markers(cell["source"]))
+        markers.update(find_metadata_tags(cell["metadata"]))
+        cells.append(GradedCell(index, role, None if role == SETUP else last_exercise, cell,
+                                run=not markers.get("skip", False), compare=markers.get("check", True)))
+    return cells
+
+
+def _fingerprint(assignment, salt):
+    """Changes when anything that decides a grade changes: the graded cells, the hidden tests, ``salt``."""
+    digest = hashlib.sha256(salt.encode())
+    for graded in assignment.cells:
+        digest.update(json.dumps([graded.role, graded.cell["source"], graded.cell.get("outputs", [])],
+                                 sort_keys=True, default=str).encode())
+    files = {test.function.__code__.co_filename for tests in assignment.tests.values() for test in tests}
+    for file in sorted(files):
+        digest.update(Path(file).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def course_digest(package):
+    """A digest of course_lib's files (the references the hidden tests compare with, the checks' data)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(package).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

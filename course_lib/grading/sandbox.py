@@ -1,0 +1,162 @@
+"""The place student kernels run in: a private copy of course_lib, folders, users and limits.
+
+``Sandbox.create(...)`` makes, in a new temporary folder,
+
+- ``lib/course_lib``: a copy of course_lib in which every graded function (``blocked``) only
+  raises ``ReferenceUnavailable``: its source is gone from the copy, not just hidden. The rest
+  (plots, data, the self-checks and their stored data) is untouched. Of ``course_lib.grading``
+  only what a kernel needs is copied (``KERNEL_MODULES``).
+- ``kernels/<n>``: one folder per kernel, owned by the kernel's user, removed after grading.
+
+It also decides what kernels must not see (``hidden``: the real course_lib, solutions/,
+tests/, the submissions and the gradebook), which unprivileged user each job's kernels run
+as (``uids``: one per job, so limits and clean-up of one job never touch another), and the
+limits of a kernel process (``Limits``).
+"""
+
+import ast
+import os
+import pwd
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import course_lib
+
+__all__ = ["Sandbox", "Limits", "KERNEL_MODULES", "blocked_copy"]
+
+KERNEL_MODULES = ("agent.py", "wire.py", "probes.py", "host.py")
+"""The files of course_lib.grading a kernel needs; the rest (the tests' runner) stays out."""
+
+FIRST_UID = 64000
+"""Kernels run as users from here up (skipping any that exist), one per job, when grading as root."""
+
+KERNEL_ENV = {
+    "LANG": "C.UTF-8", "COURSE_PROGRESS": "0", "COURSE_GRADING": "1", "MPLBACKEND": "Agg",
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+"""The environment of the kernel host and every kernel (a kernel adds its own folders)."""
+
+BLOCKED_BODY = ("from course_lib.grading.agent import ReferenceUnavailable\n"
+                "raise ReferenceUnavailable({name!r})\n")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one kernel process may use.
+
+    memory: address space in bytes (4 GiB); processes: for the kernel's user (256);
+    file_size: the largest file it may write, in bytes (64 MiB).
+    """
+    memory: int = 4 * 2**30
+    processes: int = 256
+    file_size: int = 64 * 2**20
+
+    def as_dict(self):
+        return {"memory": self.memory, "processes": self.processes, "file_size": self.file_size}
+
+
+def blocked_copy(source, target, blocked):
+    """Copy the package folder ``source`` to ``target``, every top-level function named in
+    ``blocked`` reduced to raising ReferenceUnavailable. Returns the qualified names blocked."""
+    done = []
+    for path in sorted(Path(source).rglob("*")):
+        relative = path.relative_to(source)
+        if "__pycache__" in relative.parts or path.is_dir():
+            continue
+        if relative.parts[0] == "grading" and (len(relative.parts) > 2 or relative.name not in KERNEL_MODULES):
+            continue
+        out = Path(target) / relative
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix != ".py":
+            shutil.copyfile(path, out)
+            continue
+        module = "course_lib." + ".".join(relative.with_suffix("").parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in blocked:
+                node.body = ast.parse(BLOCKED_BODY.format(name=f"{module}.{node.name}")).body
+                done.append(f"{module}.{node.name}")
+        out.write_text(ast.unparse(tree) + "\n", encoding="utf-8")
+    (Path(target) / "grading" / "__init__.py").write_text('"""What a grading kernel needs."""\n')
+    return done
+
+
+class Sandbox:
+    """A grading run's temporary folder; ``close()`` removes it."""
+
+    def __init__(self, root, lib, hidden, uids, limits, blocked):
+        self.root, self.lib, self.hidden, self.uids, self.limits, self.blocked = root, lib, hidden, uids, limits, blocked
+        self.warnings = []
+
+    @classmethod
+    def create(cls, blocked, hide, jobs, limits=Limits()):
+        """blocked: function names; hide: folders kernels must not see; jobs: how many kernels at once."""
+        root = Path(tempfile.mkdtemp(prefix="course-grade-"))
+        root.chmod(0o711)
+        lib = root / "lib"
+        names = blocked_copy(Path(course_lib.__file__).parent, lib / "course_lib", set(blocked))
+        for path in [lib, *lib.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (root / "kernels").mkdir(mode=0o711)
+        probe = root / "probe"
+        probe.mkdir()
+        (probe / "visible").write_text("if a kernel can read this, hiding folders does not work\n")
+        sandbox = cls(root, lib, [], _free_uids(jobs) if os.geteuid() == 0 else [None] * jobs, limits, names)
+        sandbox.hidden = sandbox._hideable([Path(course_lib.__file__).parent, *hide])
+        return sandbox
+
+    def _hideable(self, folders):
+        """The folders that can be hidden without hiding what kernels need (Python, the sandbox)."""
+        needed = [self.root, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+        result = []
+        for folder in dict.fromkeys(Path(f).resolve() for f in folders):
+            if not folder.is_dir():
+                continue
+            if any(n == folder or folder in n.parents for n in needed):
+                self.warnings.append(f"{folder} holds Python or the sandbox, so kernels can still read it")
+                continue
+            result.append(str(folder))
+        return result
+
+    @property
+    def probe(self):
+        return self.root / "probe"
+
+    def host_env(self):
+        """The kernel host's environment: no PYTHONPATH, the venv's executables first."""
+        path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
+        return {**KERNEL_ENV, "PATH": path, "HOME": str(self.root), "MPLCONFIGDIR": str(self.root / "mpl")}
+
+    def kernel_dir(self, number, slot):
+        """A new folder for kernel ``number`` of job ``slot``, owned by that job's user."""
+        folder = self.root / "kernels" / str(number)
+        folder.mkdir(mode=0o700)
+        uid = self.uids[slot]
+        if uid is not None:
+            os.chown(folder, uid, uid)
+        return folder
+
+    def kernel_env(self, folder):
+        home = str(folder)
+        return {**self.host_env(), "HOME": home, "TMPDIR": home, "USER": "student", "LOGNAME": "student",
+                "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib",
+                "JUPYTER_CONFIG_DIR": f"{home}/.jupyter", "JUPYTER_DATA_DIR": f"{home}/.jupyter-data",
+                "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter-runtime"}
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _free_uids(count):
+    uids, uid = [], FIRST_UID
+    while len(uids) < count:
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            uids.append(uid)
+        uid += 1
+    return uids

@@ -1,0 +1,167 @@
+"""course release --bundle: what students receive, and that it installs and runs on its own.
+
+The course root is a tmp folder with an inline solutions notebook, a stand-in environment.yml and
+the checkout's real pyproject.toml (the one students will pip-install).
+"""
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from course_lib import cli
+from course_lib.cells import dumps
+from course_lib.release import BUNDLE_ENTRIES, PACKAGE, release_folder
+
+CHECKOUT = PACKAGE.parent
+
+SOLUTION = new_notebook(cells=[
+    new_markdown_cell("# Gradient descent, bundled\nA demo.", id="title"),
+    new_code_cell("import sys\nimport numpy as np\nimport course_lib\nfrom course_lib import optim as reference",
+                  id="setup", metadata={"tags": ["setup"]}),
+    new_code_cell('def step(w, dw):\n    """One step."""\n    ### BEGIN SOLUTION\n    return w - 0.1 * dw\n'
+                  '    ### END SOLUTION', id="exercise-step", metadata={"tags": ["exercise"]}),
+    new_markdown_cell("The reference implementation, whatever you wrote:", id="words"),
+    new_code_cell("print(course_lib.__file__)\nprint(sys.executable)\nprint(reference.sgd(np.ones(2), np.ones(2))[0])",
+                  id="demo"),
+])
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course folder, made the current folder: solutions/, notebooks/, environment.yml, pyproject.toml."""
+    root = tmp_path / "course"
+    (root / "solutions").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "solutions" / "01_bundled.ipynb").write_text(json.dumps(SOLUTION))
+    (root / "environment.yml").write_text("name: course\ndependencies:\n  - python=3.11\n")
+    (root / "pyproject.toml").write_text((CHECKOUT / "pyproject.toml").read_text())
+    monkeypatch.chdir(root)
+    return root
+
+
+def make_bundle(dest, *options):
+    return cli.main(["release", "--bundle", str(dest), *options])
+
+
+def test_bundle_holds_exactly_what_students_receive(course, tmp_path):
+    assert make_bundle(tmp_path / "bundle") == 0
+    bundle = tmp_path / "bundle"
+    assert sorted(p.name for p in bundle.iterdir()) == sorted(BUNDLE_ENTRIES)
+    assert (bundle / "notebooks" / "01_bundled.ipynb").read_text() == \
+        dumps(release_folder(course / "solutions")["01_bundled.ipynb"])
+    assert (bundle / "environment.yml").read_bytes() == (course / "environment.yml").read_bytes()
+    assert (bundle / "course_lib" / "release.py").read_bytes() == (PACKAGE / "release.py").read_bytes()
+    assert not [p for p in bundle.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+
+
+def test_bundle_readme_says_how_to_install_and_lists_the_notebooks(course, tmp_path):
+    assert make_bundle(tmp_path / "bundle") == 0
+    readme = (tmp_path / "bundle" / "README.md").read_text()
+    for text in ["Python 3.10 or newer", "pip install -e .", "course lab", "`conda activate course`",
+                 "1. `notebooks/01_bundled.ipynb`: Gradient descent, bundled", "# YOUR CODE HERE"]:
+        assert text in readme
+
+
+def test_bundle_refuses_a_folder_that_is_not_empty(course, tmp_path, capsys):
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "notes.txt").write_text("mine")
+    assert make_bundle(tmp_path / "bundle") == 2
+    assert "is not empty (it holds notes.txt)" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "bundle").iterdir()) == ["notes.txt"]
+
+
+def test_bundle_force_replaces_an_earlier_bundle_and_leaves_other_files(course, tmp_path, capsys):
+    bundle = tmp_path / "bundle"
+    assert make_bundle(bundle) == 0
+    (bundle / "notebooks" / "07_old.ipynb").write_text("{}")
+    (bundle / ".git").mkdir()
+    assert make_bundle(bundle, "--force") == 0
+    assert sorted(p.name for p in (bundle / "notebooks").iterdir()) == ["01_bundled.ipynb"]
+    assert (bundle / ".git").is_dir()
+    assert "Left alone in" in capsys.readouterr().out
+
+
+def test_bundle_refuses_a_folder_holding_solutions(course, capsys):
+    assert make_bundle(course, "--force") == 2
+    assert "holds solutions/ or tests/" in capsys.readouterr().err
+
+
+def test_bundle_needs_environment_yml(course, tmp_path, capsys):
+    (course / "environment.yml").unlink()
+    assert make_bundle(tmp_path / "bundle") == 2
+    assert "environment.yml: is missing, and the student bundle ships it" in capsys.readouterr().err
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_bundle_writes_nothing_when_a_notebook_cannot_be_released(course, tmp_path):
+    (course / "solutions" / "02_broken.ipynb").write_text("{")
+    assert make_bundle(tmp_path / "bundle") == 2
+    assert not (tmp_path / "bundle").exists()
+
+
+RUN_FIRST_CELLS = """
+import json, sys
+from pathlib import Path
+import course_lib
+from course_lib.cells import cell_role, read_notebook
+from course_lib.execute import run_cells
+
+path = Path(sys.argv[1])
+nb = read_notebook(path)
+setup = next(c for c in nb["cells"] if cell_role(c) == "setup")
+demo = next(c for c in nb["cells"] if c["cell_type"] == "code" and cell_role(c) is None)
+nb["cells"] = [setup, demo]
+nb = run_cells(nb, cwd=path.parent)
+print(json.dumps({"script": course_lib.__file__, "kernel": nb["cells"][1]["outputs"][0]["text"]}))
+"""
+
+
+def setuptools_builds_wheels():
+    """Whether the dev venv's setuptools can build the editable wheel offline: 70.1 and newer can
+    on their own. Otherwise (a venv with ensurepip's setuptools 65, as CI makes) pip builds in an
+    isolated environment and downloads setuptools for it."""
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return tuple(int(part) for part in version.split(".")[:2]) >= (70, 1)
+
+
+def test_bundle_installs_with_pip_and_runs_its_notebook(course, tmp_path):
+    """pip install -e the bundle into a fresh venv, then run a released notebook's setup cell and
+    first demo cell there: course_lib must come from the bundle, in the script and in the kernel.
+
+    Installing the dependencies from PyPI takes minutes, so the venv gets them from the dev venv
+    through a .pth file. Not PYTHONPATH: that would come before the venv's own site-packages, and
+    the dev venv's editable-install finder module (same name) would shadow the bundle's.
+    """
+    bundle, venv = tmp_path / "bundle", tmp_path / "venv"
+    assert make_bundle(bundle) == 0
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base_python, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True, env=env).stdout.strip()
+    dev_sites = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    (Path(site) / "zz_dev_dependencies.pth").write_text("".join(f"{path}\n" for path in dev_sites))
+    offline = ["--no-build-isolation", "--no-index"] if setuptools_builds_wheels() else []
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", *offline, "-e", str(bundle)],
+                   check=True, cwd=tmp_path, env=env, capture_output=True)
+
+    result = subprocess.run([python, "-c", RUN_FIRST_CELLS, str(bundle / "notebooks" / "01_bundled.ipynb")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ran = json.loads(result.stdout.splitlines()[-1])
+    kernel_course_lib, kernel_python, update = ran["kernel"].splitlines()
+    assert Path(ran["script"]).resolve().parent == (bundle / "course_lib").resolve()
+    assert Path(kernel_course_lib).resolve().parent == (bundle / "course_lib").resolve()
+    assert Path(kernel_python).parent.resolve() == (venv / "bin").resolve()
+    assert update == "[0.99 0.99]"

@@ -1,0 +1,343 @@
+"""The self-checks of notebooks 03 and 04: every diagnosed mistake, written inline the way a
+student would write it, gets its diagnosis; the references pass; a stub is "not implemented yet".
+
+The wrong functions here are written independently of the mistakes in ``init_cases.py`` and
+``batchnorm_cases.py``: they are the oracle that the stored variants describe real student code.
+"""
+
+import types
+
+import numpy as np
+import pytest
+
+from course_lib import init, layers
+from course_lib.checks import check_batchnorm_backward, check_xavier, run_check
+
+
+def diagnosis(exercise, fn):
+    return run_check(exercise, fn).diagnosis
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+# ================================================================ xavier and he
+
+def normal(std_of):
+    """An initializer done right except, perhaps, for its std formula std_of(fan_in, fan_out)."""
+    def initializer(fan_in, fan_out, rng=None):
+        rng = np.random.default_rng(rng)
+        return rng.normal(0.0, std_of(fan_in, fan_out), size=(fan_in, fan_out))
+    return initializer
+
+
+def xavier_std(fan_in, fan_out):
+    return np.sqrt(2 / (fan_in + fan_out))
+
+
+def he_std(fan_in, fan_out):
+    return np.sqrt(2 / fan_in)
+
+
+@pytest.mark.parametrize("exercise, reference", [("xavier", init.xavier), ("he", init.he)])
+def test_the_reference_initializers_pass(exercise, reference):
+    result = run_check(exercise, reference)
+    assert result.passed and result.message.startswith(f"✓ {exercise}: 5 cases passed"), result.message
+
+
+@pytest.mark.parametrize("exercise", ["xavier", "he"])
+def test_a_stub_is_not_implemented_yet(exercise):
+    result = run_check(exercise, stub)
+    assert result.diagnosis == "not_implemented" and "not implemented yet" in result.message
+
+
+@pytest.mark.parametrize("exercise, std_of", [("xavier", xavier_std), ("he", he_std)])
+def test_a_different_but_right_way_of_drawing_passes(exercise, std_of):
+    def scaled_standard_normal(fan_in, fan_out, rng=None):
+        rng = np.random.default_rng(rng)
+        return std_of(fan_in, fan_out) * rng.standard_normal(fan_in * fan_out).reshape(fan_in, fan_out)
+    assert run_check(exercise, scaled_standard_normal).passed
+
+
+@pytest.mark.parametrize("exercise, std_of, mistake", [
+    ("xavier", lambda i, o: np.sqrt(1 / i), "lecun"),
+    ("xavier", lambda i, o: np.sqrt(1 / (i + o)), "fan_sum_no_2"),
+    ("xavier", lambda i, o: 2 / (i + o), "variance_as_std"),
+    ("xavier", lambda i, o: np.sqrt(2 / i), "he_formula"),
+    ("xavier", lambda i, o: np.sqrt(6 / (i + o)), "uniform_limit_as_std"),
+    ("xavier", lambda i, o: 1.0, "unscaled"),
+    ("he", lambda i, o: np.sqrt(2 / o), "fan_out"),
+    ("he", lambda i, o: np.sqrt(1 / i), "lecun"),
+    ("he", lambda i, o: 2 / i, "variance_as_std"),
+    ("he", lambda i, o: 2 / np.sqrt(i), "two_outside_root"),
+    ("he", lambda i, o: np.sqrt(2 / (i + o)), "xavier_formula"),
+    ("he", lambda i, o: np.sqrt(6 / i), "uniform_limit_as_std"),
+    ("he", lambda i, o: 1.0, "unscaled"),
+])
+def test_a_wrong_std_formula_is_named(exercise, std_of, mistake):
+    assert diagnosis(exercise, normal(std_of)) == mistake
+
+
+@pytest.mark.parametrize("exercise, std_of", [("xavier", xavier_std), ("he", he_std)])
+def test_uniform_weights_are_named_by_their_kurtosis(exercise, std_of):
+    def uniform_same_variance(fan_in, fan_out, rng=None):
+        limit = np.sqrt(3) * std_of(fan_in, fan_out)
+        return np.random.default_rng(rng).uniform(-limit, limit, size=(fan_in, fan_out))
+
+    def uniform_std_as_limit(fan_in, fan_out, rng=None):
+        limit = std_of(fan_in, fan_out)
+        return np.random.default_rng(rng).uniform(-limit, limit, size=(fan_in, fan_out))
+
+    result = run_check(exercise, uniform_same_variance)
+    assert result.diagnosis == "uniform" and "kurtosis" in result.message
+    assert diagnosis(exercise, uniform_std_as_limit) == "uniform_std_as_limit"
+
+
+@pytest.mark.parametrize("exercise, std_of", [("xavier", xavier_std), ("he", he_std)])
+def test_a_mean_away_from_zero_is_named(exercise, std_of):
+    def std_passed_as_loc(fan_in, fan_out, rng=None):
+        return np.random.default_rng(rng).normal(std_of(fan_in, fan_out), size=(fan_in, fan_out))
+
+    def unit_interval(fan_in, fan_out, rng=None):
+        return np.random.default_rng(rng).random((fan_in, fan_out))
+
+    assert diagnosis(exercise, std_passed_as_loc) == "std_as_loc"
+    assert diagnosis(exercise, unit_interval) == "unit_interval"
+
+
+def test_swapped_fans_are_named_by_the_shape():
+    def swapped(fan_in, fan_out, rng=None):
+        return np.random.default_rng(rng).normal(0.0, xavier_std(fan_in, fan_out), size=(fan_out, fan_in))
+    result = run_check("xavier", swapped)
+    assert result.diagnosis == "fans_swapped" and "(fan_in, fan_out)" in result.message
+
+
+def test_any_other_shape_is_wrong_shape():
+    def flat(fan_in, fan_out, rng=None):
+        return np.random.default_rng(rng).normal(0.0, he_std(fan_in, fan_out), size=fan_in * fan_out)
+    assert diagnosis("he", flat) == "wrong_shape"
+
+
+def test_numpys_global_generator_is_named():
+    def global_generator(fan_in, fan_out, rng=None):
+        return np.random.randn(fan_in, fan_out) * he_std(fan_in, fan_out)
+    result = run_check("he", global_generator)
+    assert result.diagnosis == "global_rng" and "rng you are given" in result.message
+
+
+@pytest.mark.parametrize("seed", [None, 0])
+def test_a_generator_of_ones_own_is_named(seed):
+    def own_generator(fan_in, fan_out, rng=None):
+        return np.random.default_rng(seed).normal(0.0, xavier_std(fan_in, fan_out), size=(fan_in, fan_out))
+    assert diagnosis("xavier", own_generator) == "ignores_rng"
+
+
+def test_rng_none_must_work():
+    def needs_a_generator(fan_in, fan_out, rng=None):
+        return rng.normal(0.0, he_std(fan_in, fan_out), size=(fan_in, fan_out))
+    result = run_check("he", needs_a_generator)
+    assert result.diagnosis == "error" and "rng=None" in result.message and "default_rng" in result.message
+
+
+def test_numpys_global_generator_is_left_as_it_was():
+    state = np.random.get_state()
+    check_xavier(init.xavier)
+    after = np.random.get_state()
+    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
+
+
+# ================================================================ batchnorm_forward
+
+def forward(x, gamma, beta, bn_param, *, ddof=0, running_ddof=0, eps_in_root=True, use_eps=True, update=True,
+            update_in_test=False, batch_stats_in_test=False, swap_momentum=False, var_start=1.0, fixed=False,
+            swap_gamma_beta=False):
+    """A student's forward, written independently of the reference, with a dict cache;
+    keyword flags make the wrong versions below."""
+    mode = bn_param["mode"]
+    if mode not in ("train", "test"):
+        raise ValueError(f"unknown mode {mode!r}")
+    eps = 1e-5 if fixed == "eps" else bn_param.get("eps", 1e-5)
+    momentum = 0.9 if fixed == "momentum" else bn_param.get("momentum", 0.9)
+    n, d = x.shape
+    bn_param.setdefault("running_mean", np.zeros(d))
+    bn_param.setdefault("running_var", np.full(d, var_start))
+    batch_mean = x.sum(axis=0) / n
+    batch_var = ((x - batch_mean) ** 2).sum(axis=0) / (n - ddof)
+    if mode == "train" or batch_stats_in_test:
+        mean, var = batch_mean, batch_var
+    else:
+        mean, var = bn_param["running_mean"], bn_param["running_var"]
+    if (mode == "train" and update) or update_in_test:
+        a = 1 - momentum if swap_momentum else momentum
+        bn_param["running_mean"] = a * bn_param["running_mean"] + (1 - a) * batch_mean
+        stored = ((x - batch_mean) ** 2).sum(axis=0) / (n - (running_ddof or ddof))
+        bn_param["running_var"] = a * bn_param["running_var"] + (1 - a) * stored
+    if not use_eps:
+        std = np.sqrt(var)
+    else:
+        std = np.sqrt(var + eps) if eps_in_root else np.sqrt(var) + eps
+    x_hat = (x - mean) / std
+    scale, shift = (beta, gamma) if swap_gamma_beta else (gamma, beta)
+    return scale * x_hat + shift, {"x_hat": x_hat, "std": std, "gamma": gamma, "mode": mode}
+
+
+def test_a_students_right_forward_passes():
+    result = run_check("batchnorm_forward", forward)
+    assert result.passed and result.message.startswith("✓ batchnorm_forward: 5 cases passed"), result.message
+
+
+def test_the_reference_forward_passes():
+    assert run_check("batchnorm_forward", layers.batchnorm_forward).passed
+
+
+def test_a_forward_stub_is_not_implemented_yet():
+    result = run_check("batchnorm_forward", stub)
+    assert result.diagnosis == "not_implemented" and "not implemented yet" in result.message
+
+
+@pytest.mark.parametrize("flags, mistake", [
+    ({"ddof": 1}, "unbiased_variance"),
+    ({"running_ddof": 1}, "unbiased_running_var"),
+    ({"eps_in_root": False}, "eps_outside_root"),
+    ({"use_eps": False}, "no_eps"),
+    ({"batch_stats_in_test": True}, "test_uses_batch_statistics"),
+    ({"update": False}, "running_not_updated"),
+    ({"update_in_test": True}, "running_updated_in_test"),
+    ({"swap_momentum": True}, "momentum_swapped"),
+    ({"var_start": 0.0}, "running_var_starts_at_zero"),
+    ({"fixed": "eps"}, "hard_coded_eps"),
+    ({"fixed": "momentum"}, "hard_coded_momentum"),
+    ({"swap_gamma_beta": True}, "gamma_beta_swapped"),
+])
+def test_a_forward_mistake_is_named(flags, mistake):
+    def wrong(x, gamma, beta, bn_param):
+        return forward(x, gamma, beta, bn_param, **flags)
+    assert diagnosis("batchnorm_forward", wrong) == mistake
+
+
+def test_running_statistics_kept_outside_bn_param_are_named():
+    def forgets_to_store(x, gamma, beta, bn_param):
+        return forward(x, gamma, beta, dict(bn_param))
+    result = run_check("batchnorm_forward", forgets_to_store)
+    assert result.diagnosis == "running_not_stored" and "bn_param['running_mean']" in result.message
+
+
+def test_an_unknown_mode_must_raise_value_error():
+    def anything_but_train_is_test(x, gamma, beta, bn_param):
+        if bn_param["mode"] != "train":
+            bn_param["mode"] = "test"
+        return forward(x, gamma, beta, bn_param)
+    assert diagnosis("batchnorm_forward", anything_but_train_is_test) == "bad_mode_accepted"
+
+
+def test_changing_x_in_place_is_named():
+    def centres_x_in_place(x, gamma, beta, bn_param):
+        out, cache = forward(x.copy(), gamma, beta, bn_param)
+        x -= x.mean(axis=0)
+        return out, cache
+    assert diagnosis("batchnorm_forward", centres_x_in_place) == "mutated_input"
+
+
+def test_returning_only_out_is_wrong_type():
+    def only_out(x, gamma, beta, bn_param):
+        return forward(x, gamma, beta, bn_param)[0]
+    assert diagnosis("batchnorm_forward", only_out) == "wrong_type"
+
+
+# ================================================================ batchnorm_backward
+# The check finds the student's forward as `batchnorm_forward` in the backward's globals (the
+# notebook's namespace): here, this module's `batchnorm_forward`, with a dict cache the
+# reference backward could not read.
+
+batchnorm_forward = forward
+
+
+def backward(dout, cache, *, mean_term=True, var_term=True, with_gamma=True, axis=0, dgamma_from_x_hat=True):
+    """A student's backward for the dict cache of ``forward``; flags make the wrong versions."""
+    x_hat, std, n = cache["x_hat"], cache["std"], dout.shape[0]
+    dx_hat = dout * cache["gamma"] if with_gamma else dout
+    dx = n * dx_hat
+    if mean_term:
+        dx = dx - dx_hat.sum(axis=0)
+    if var_term:
+        dx = dx - x_hat * (dx_hat * x_hat).sum(axis=0)
+    dgamma_terms = dout * x_hat if dgamma_from_x_hat else dout
+    total = (lambda a: a) if axis is None else (lambda a: a.sum(axis=axis))
+    return dx / (n * std), total(dgamma_terms), total(dout)
+
+
+def batchnorm_backward(dout, cache):
+    return backward(dout, cache)
+
+
+def with_forward(backward_fn, forward_fn):
+    """``backward_fn`` as if defined in a notebook whose batchnorm_forward is ``forward_fn``."""
+    return types.FunctionType(backward_fn.__code__, {**globals(), "batchnorm_forward": forward_fn},
+                              backward_fn.__name__, backward_fn.__defaults__, backward_fn.__closure__)
+
+
+def test_a_students_right_backward_passes_on_the_students_own_cache():
+    result = run_check("batchnorm_backward", batchnorm_backward)
+    assert result.passed and result.message.startswith("✓ batchnorm_backward: 2 cases passed"), result.message
+
+
+def test_the_reference_backward_passes_with_the_reference_forward():
+    assert run_check("batchnorm_backward", layers.batchnorm_backward).passed
+
+
+def test_the_check_gives_the_backward_the_students_own_cache():
+    def reference_backward(dout, cache):    # cannot read the dict cache of this module's forward
+        return layers.batchnorm_backward(dout, cache)
+    result = run_check("batchnorm_backward", reference_backward)
+    assert result.diagnosis == "error" and "AttributeError" in result.message
+
+
+def test_a_backward_stub_is_not_implemented_yet():
+    result = run_check("batchnorm_backward", stub)
+    assert result.diagnosis == "not_implemented" and "not implemented yet" in result.message
+
+
+def test_a_missing_forward_is_named():
+    assert diagnosis("batchnorm_backward", with_forward(batchnorm_backward, None)) == "no_forward"
+
+
+def test_a_forward_stub_is_named_by_the_backward_check():
+    result = run_check("batchnorm_backward", with_forward(batchnorm_backward, stub))
+    assert result.diagnosis == "forward_not_implemented" and "batchnorm_forward" in result.message
+
+
+def test_a_wrong_forward_is_named_by_the_backward_check():
+    def unbiased(x, gamma, beta, bn_param):
+        return forward(x, gamma, beta, bn_param, ddof=1)
+    result = run_check("batchnorm_backward", with_forward(batchnorm_backward, unbiased))
+    assert result.diagnosis == "forward_wrong" and "check_batchnorm_forward" in result.message
+
+
+@pytest.mark.parametrize("flags, mistake", [
+    ({"mean_term": False, "var_term": False}, "statistics_as_constants"),
+    ({"var_term": False}, "no_variance_term"),
+    ({"mean_term": False}, "no_mean_term"),
+    ({"with_gamma": False}, "dx_without_gamma"),
+    ({"axis": 1}, "params_wrong_axis"),
+    ({"axis": None}, "params_not_summed"),
+    ({"dgamma_from_x_hat": False}, "dgamma_without_x_hat"),
+])
+def test_a_backward_mistake_is_named(flags, mistake):
+    def wrong(dout, cache):
+        return backward(dout, cache, **flags)
+    assert diagnosis("batchnorm_backward", wrong) == mistake
+
+
+def test_changing_dout_in_place_is_named():
+    def clips_dout_in_place(dout, cache):
+        result = backward(dout, cache)
+        dout[0, 0] = 0.0
+        return result
+    assert diagnosis("batchnorm_backward", clips_dout_in_place) == "mutated_input"
+
+
+def test_the_backward_check_prints_one_verdict(capsys):
+    assert check_batchnorm_backward(batchnorm_backward) is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("✓ batchnorm_backward: ")
