@@ -750,3 +750,11 @@ def test_an_unreadable_result_is_reported_not_raised():
         return w - 0.01 * dw, Weird()
     result = run_check("sgd", sgd)
     assert result.diagnosis == "wrong_type" and "could not read what your function returned" in result.message
+
+
+def test_infinite_results_get_a_verdict_and_no_warning(recwarn):
+    def sgd(w, dw, config=None):
+        return np.full_like(w, np.inf), fill(config, learning_rate=1e-2)
+    result = run_check("sgd", sgd)
+    assert result.diagnosis == "wrong_values" and "is inf where -0.025 was expected (not a finite number)" in result.message
+    assert len(recwarn) == 0

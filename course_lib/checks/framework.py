@@ -345,7 +345,8 @@ def _worst(case, got):
         if not bad.any():
             continue
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        error = np.nan_to_num(np.abs(g - want) / np.maximum(np.abs(want), case.atol), nan=np.inf, posinf=np.inf)
+        with np.errstate(all="ignore"):   # inf - inf where both are infinite
+            error = np.nan_to_num(np.abs(g - want) / np.maximum(np.abs(want), case.atol), nan=np.inf, posinf=np.inf)
         if g.ndim >= 2:   # the worst entry in the first row that differs
             row = np.where(bad[first[0]], error[first[0]], -1)
             first = (first[0], *(int(i) for i in np.unravel_index(np.argmax(row), row.shape)))
@@ -389,7 +390,8 @@ class Check:
         observed = []
         for case in cases:
             try:
-                observed.append(self.protocol.run(fn, case.inputs))
+                with np.errstate(all="ignore"):   # the student's inf and NaN flow into the comparison
+                    observed.append(self.protocol.run(fn, case.inputs))
             except Finding as finding:
                 if finding.diagnosis == "not_implemented":
                     return self._fail(finding.diagnosis, finding.message)

@@ -5,7 +5,7 @@ function (keyword flags) or a wrapper around the reference, and named with the m
 student sees when their function matches it.
 """
 
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 
@@ -33,8 +33,10 @@ def tolerance(dtype, scale):
     return {"rtol": 1e-5 if dtype == np.float32 else 1e-7, "atol": float(f"{16 * eps * max(1.0, scale):.2g}")}
 
 
+@cache
 def defaults(rule, state):
-    """The hyperparameters ``rule`` fills in when the config is None, with their values."""
+    """The hyperparameters ``rule`` fills in when the config is None, with their values
+    (``state``, a tuple, names the keys that are not hyperparameters). Cached: read only."""
     _, config = rule(np.ones(1), np.ones(1), None)
     return {k: v for k, v in config.items() if k not in state}
 

@@ -17,6 +17,9 @@ on. A notebook that keeps killing its kernels gets ``MAX_RESTARTS`` new ones, th
 remaining exercises are marked as crashed.
 """
 
+import time
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..cells import CHECK, EXERCISE, SETUP
@@ -85,6 +88,7 @@ class Grading:
         self.blamed, self.cell_errors, self.checks, self.outcomes = {}, {}, {}, {}
         self.setup_problems, self.results = [], []
         self.kernel, self.starts, self.gave_up = None, 0, None
+        self.seconds = Counter()   # wall time by activity: kernel start, setup, exercises and checks, hidden tests
 
     # -- kernels ---------------------------------------------------------------------------
 
@@ -95,7 +99,8 @@ class Grading:
                 raise GaveUp("crashed", "the notebook killed its kernel too many times")
             self.starts += 1
             try:
-                self.kernel = self.kernels()
+                with self.timed("kernel start"):
+                    self.kernel = self.kernels()
             except (KernelDied, KernelTimeout) as e:
                 raise GaveUp("grading_error", f"a kernel could not start: {e}") from None
             for graded, source in self.cells[:position]:
@@ -107,6 +112,14 @@ class Grading:
                     self.failed(graded, e, "while its cell ran again after a restart")
                     break
         return self.kernel
+
+    @contextmanager
+    def timed(self, activity):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[activity] += time.perf_counter() - start
 
     def timeout_of(self, graded):
         return max(SETUP_TIMEOUT, self.timeout) if graded.role == SETUP else self.timeout
@@ -155,7 +168,8 @@ def run_cells(g):
             continue
         kernel = g.kernel_at(position)
         try:
-            result = kernel.execute(source, g.timeout_of(graded))
+            with g.timed("setup cells" if graded.role == SETUP else "exercise and check cells"):
+                result = kernel.execute(source, g.timeout_of(graded))
         except (KernelDied, KernelTimeout) as e:
             g.failed(graded, e, "while its check ran" if graded.role == CHECK else "while its cell ran")
             continue
@@ -194,7 +208,8 @@ def run_hidden_tests(g):
             if kernel.serving is None:
                 kernel.serve()
             function = RemoteFunction(name, kernel, g.timeout)
-            g.outcomes[name] = [run_test(test, function) for test in g.assignment.tests[name]]
+            with g.timed("hidden tests"):
+                g.outcomes[name] = [run_test(test, function) for test in g.assignment.tests[name]]
         except (KernelDied, KernelTimeout, AgentStopped) as e:
             g.failed(g.assignment.exercise_cell(name), e, "during the hidden tests")
 
@@ -215,18 +230,18 @@ NOTEBOOK_STEPS = (
 """The grading of one submission, in order."""
 
 
-def grade_submission(submission, assignment, kernels, timeout, validator, before_end=None):
+def grade_submission(submission, assignment, kernels, timeout, validator, after_cells=None):
     """Run ``NOTEBOOK_STEPS``; the finished ``Grading`` (its kernel ended, whatever happened).
 
-    before_end: called with the kernel, if one is still alive, before it ends (the run uses it
+    after_cells: called with the kernel, if it is alive, once the cells have run (the run uses it
     to learn what the instructor's notebooks import).
     """
     g = Grading(submission, assignment, kernels, timeout, validator)
     try:
         for step in NOTEBOOK_STEPS[:-1]:
             step(g)
-        if before_end is not None and g.kernel is not None:
-            before_end(g.kernel)
+            if step is run_cells and after_cells is not None and g.kernel is not None:
+                after_cells(g.kernel)
     except GaveUp as e:
         g.gave_up = e
     finally:

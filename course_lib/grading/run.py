@@ -260,14 +260,14 @@ def _parallel(run, submissions, save=False, collect_modules=None):
 def _grade_one(run, sub, assignment, slot, collect_modules):
     o = run.options
     validator = Validator(o.sanitize)
-    before_end = None
+    after_cells = None
     if collect_modules is not None:
-        def before_end(kernel):
+        def after_cells(kernel):
             result = kernel.execute("import sys as _sys\nprint('\\n'.join(sorted(_sys.modules)))", o.timeout)
             collect_modules.update("".join(x.get("text", "") for x in result.outputs).split())
     try:
         grading = grade_submission(sub, assignment, lambda: Kernel(run.host, slot), o.timeout, validator,
-                                   before_end=before_end)
+                                   after_cells=after_cells)
         grading.internal_error = False
     except Exception:  # noqa: BLE001 (a bug in grading costs one notebook, loudly, and is retried next run)
         detail = traceback.format_exc()
