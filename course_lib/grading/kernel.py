@@ -259,22 +259,19 @@ class Kernel:
                 on_shell(msg)
 
     def _ready(self, deadline):
-        """Wait until the kernel answers and its IOPub messages reach us (as nbval does)."""
-        state = {"reply": False, "idle": False}
-        while not state["idle"]:
-            msg_id = self.client.kernel_info()
-            state["reply"], until = False, min(deadline, time.monotonic() + 1)
+        """Wait until the kernel answers and its IOPub messages reach us: ask for kernel_info every
+        ``TICK`` until the status of one of the requests arrives on IOPub (the first may be lost
+        while the subscription settles)."""
+        asked, ready = set(), []
 
-            def iopub(msg, msg_id=msg_id):
-                if msg["parent_header"].get("msg_id") == msg_id and msg["content"].get("execution_state") == "idle":
-                    state["idle"] = True
+        def iopub(msg):
+            ready.append(msg["parent_header"].get("msg_id") in asked)
 
-            def shell(msg, msg_id=msg_id):
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    state["reply"] = True
-
-            self._wait(deadline, "the kernel did not start", iopub, shell,
-                       lambda until=until: state["idle"] or (state["reply"] and time.monotonic() > until))
+        while not any(ready):
+            asked.add(self.client.kernel_info())
+            until = time.monotonic() + TICK * 2
+            self._wait(deadline, "the kernel did not start", iopub, lambda msg: None,
+                       lambda: any(ready) or time.monotonic() > until)
 
     # -- cells ----------------------------------------------------------------------------
 
