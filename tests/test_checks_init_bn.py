@@ -307,6 +307,11 @@ def test_a_forward_stub_is_named_by_the_backward_check():
     assert result.diagnosis == "forward_not_implemented" and "batchnorm_forward" in result.message
 
 
+def test_two_stubs_are_not_implemented_yet():
+    result = run_check("batchnorm_backward", with_forward(stub, stub))
+    assert result.diagnosis == "not_implemented" and "not implemented yet" in result.message
+
+
 def test_a_wrong_forward_is_named_by_the_backward_check():
     def unbiased(x, gamma, beta, bn_param):
         return forward(x, gamma, beta, bn_param, ddof=1)

@@ -152,9 +152,9 @@ def backward_variant(dout, cache, *, mean_term=True, var_term=True, gamma_in_dx=
 
 def backward_mistake(**flags):
     """A wrong backward as a plain function: the check finds ``batchnorm_forward`` in its globals."""
-    def batchnorm_backward(dout, cache):
+    def wrong_backward(dout, cache):
         return backward_variant(dout, cache, **flags)
-    return batchnorm_backward
+    return wrong_backward
 
 
 def backward_case(label, seed, n, means, stds, bn_param=None):

@@ -82,7 +82,7 @@ def answer(message, namespace, handles):
         return wire.encode({"ok": False, "kind": "protocol", "error": str(e)})
     fn = namespace.get(name)
     if not _callable(fn):
-        return wire.encode({"ok": False, "kind": "not_defined", "error": _type(fn).__name__})
+        return wire.encode({"ok": False, "kind": "not_defined", "name": name})
     _seed(0)
     _pyseed(0)
     saved = sys.stdout, sys.stderr

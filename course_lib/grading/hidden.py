@@ -1,8 +1,11 @@
 """The hidden tests: found in ``tests/hidden/``, run on a student's function in its kernel.
 
 A hidden test file is ``tests/hidden/test_<notebook>.py`` (``test_02_optimizers.py`` tests
-``02_optimizers.ipynb``). Each test is a function ``test_*(fn)`` with one parameter, named after
-the graded function it tests (``def test_adam_three_steps(adam)``). The first line of its
+``02_optimizers.ipynb``). Each test is a function ``test_*(fn, ...)`` whose first parameter is
+named after the graded function it scores (``def test_adam_three_steps(adam)``); further
+parameters name other graded functions of the notebook it needs (a backward pass needs the
+student's forward pass for its cache: ``def test_dropout_backward(dropout_backward,
+dropout_forward)``). The first line of its
 docstring says what it checks in words a student may read: the feedback shows it. A test calls
 the function as any Python function, with numbers, arrays, dicts, lists, NumPy Generators and
 ``probes`` (functions the student's code must call), computes the right answer with
@@ -28,7 +31,7 @@ import numpy as np
 from . import agent, wire
 from .expect import Mismatch
 
-__all__ = ["HiddenTest", "Outcome", "discover", "run_test", "RemoteFunction", "LocalFunction",
+__all__ = ["HiddenTest", "Outcome", "discover", "run_test", "RemoteFunction", "LocalFunction", "local_functions",
            "StudentRaised", "HiddenTestsError"]
 
 
@@ -51,6 +54,7 @@ class HiddenTest:
     name: str          # "test_adam_three_steps"
     description: str   # the docstring's first line, shown to the student
     function: Callable
+    uses: tuple = ()   # other graded functions it calls (after the exercise's own)
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,12 @@ def discover(folder):
             if not name.startswith("test_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue
             params = list(inspect.signature(fn).parameters)
-            if len(params) != 1:
-                raise HiddenTestsError(f"{path}: {name} must take exactly one argument, the function it tests")
+            if not params:
+                raise HiddenTestsError(f"{path}: {name} must take the function it tests as its first argument")
             description = (inspect.getdoc(fn) or "").strip().splitlines()
             if not description:
                 raise HiddenTestsError(f"{path}: {name} has no docstring; its first line is the student's feedback")
-            test = HiddenTest(notebook, params[0], name, description[0], fn)
+            test = HiddenTest(notebook, params[0], name, description[0], fn, tuple(params[1:]))
             found.setdefault(notebook, {}).setdefault(params[0], []).append(test)
     return found
 
@@ -98,14 +102,15 @@ def _load(path):
     return module
 
 
-def run_test(test, function):
-    """Run one hidden test on ``function`` (Remote or Local); its ``Outcome``.
+def run_test(test, functions):
+    """Run one hidden test; ``functions`` maps each graded function's name to a Remote or Local
+    function. Returns its ``Outcome``.
 
     A dead or hung kernel is not an outcome: ``KernelDied``, ``KernelTimeout`` and
     ``AgentStopped`` propagate to whoever manages the kernel.
     """
     try:
-        test.function(function)
+        test.function(*(functions[name] for name in (test.exercise, *test.uses)))
     except StudentRaised as e:
         return Outcome(test, e.kind, _raised_hint(e))
     except Mismatch as e:
@@ -124,7 +129,7 @@ def _raised_hint(e):
     if e.kind == "reference":
         return "it calls course_lib's solution, which is not available while grading: write it yourself"
     if e.kind == "not_defined":
-        return "the function is not defined when the notebook runs (renamed, or its cell is missing?)"
+        return f"{e.error}() is not defined when the notebook has run (renamed, or its cell is missing?)"
     where = f" at `{e.line}`" if e.line else ""
     if e.error == "SystemExit":
         return f"it called sys.exit(){where}"
@@ -165,14 +170,21 @@ class RemoteFunction(_Function):
 
 
 class LocalFunction(_Function):
-    """A function of this process, called exactly as a kernel would call it (for the test suite)."""
+    """A function of ``namespace`` in this process, called exactly as a kernel would call it."""
 
-    def __init__(self, name, fn):
+    def __init__(self, name, namespace, handles):
         super().__init__(name)
-        self.namespace, self.handles = {name: fn}, agent.Handles()
+        self.namespace, self.handles = namespace, handles
 
     def _ask(self, message):
         return agent.answer(message, self.namespace, self.handles)
+
+
+def local_functions(namespace):
+    """``{name: LocalFunction}`` for the functions of ``namespace``, sharing their kept values (a
+    cache one returns can be passed to another), as functions of one kernel do (for the test suite)."""
+    handles = agent.Handles()
+    return {name: LocalFunction(name, namespace, handles) for name in namespace}
 
 
 def _raised(reply):
@@ -184,7 +196,7 @@ def _raised(reply):
             return StudentRaised("not_implemented", reply["error"])
         return StudentRaised("raised", reply["error"], reply.get("line"))
     if kind == "not_defined":
-        return StudentRaised("not_defined", reply.get("error"))
+        return StudentRaised("not_defined", reply.get("name"))
     return StudentRaised("raised", f"an unusable result ({reply.get('error')})")
 
 

@@ -88,7 +88,8 @@ def _assignment(path, tests, salt):
     if untested:
         raise InstructorCopyError(f"{path.name}: no hidden tests for {', '.join(untested)}: add them to "
                                   f"tests/hidden/test_{path.stem}.py")
-    strays = sorted(set(tests) - set(exercises))
+    named = set(tests) | {name for ts in tests.values() for test in ts for name in test.uses}
+    strays = sorted(named - set(exercises))
     if strays:
         raise InstructorCopyError(f"tests/hidden/test_{path.stem}.py tests {', '.join(strays)}, which no exercise "
                                   f"cell of {path.name} defines")

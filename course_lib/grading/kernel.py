@@ -57,7 +57,7 @@ class KernelTimeout(Exception):
 
 
 class AgentStopped(Exception):
-    """The kernel stopped answering calls (the student's code broke the agent)."""
+    """The kernel stopped answering properly (the student's code broke the agent or the messaging)."""
 
 
 def describe_exit(how):
@@ -253,10 +253,15 @@ class Kernel:
         while not done():
             self._check(deadline, what)
             poller.poll(TICK * 1000)
-            for msg in self._messages(self.iopub):
-                on_iopub(msg)
-            for msg in self._messages(self.shell):
-                on_shell(msg)
+            try:
+                for msg in self._messages(self.iopub):
+                    on_iopub(msg)
+                for msg in self._messages(self.shell):
+                    on_shell(msg)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                self.kill()
+                raise AgentStopped(f"the kernel sent a malformed message ({type(e).__name__}): its code broke "
+                                   "the kernel's messaging") from None
 
     def _ready(self, deadline):
         """Wait until the kernel answers and its IOPub messages reach us: ask for kernel_info every
@@ -333,12 +338,15 @@ class Kernel:
 
     def _drop_output(self):
         """Read and drop what the kernel printed; notice when the agent's cell has ended."""
-        for _ in self._messages(self.iopub):
-            pass
-        for msg in self._messages(self.shell):
-            if msg["parent_header"].get("msg_id") == self.serving:
-                self.kill()
-                raise AgentStopped("the kernel stopped answering calls (its code broke the grading agent)")
+        try:
+            for _ in self._messages(self.iopub):
+                pass
+            ended = any(msg["parent_header"].get("msg_id") == self.serving for msg in self._messages(self.shell))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            ended = True
+        if ended:
+            self.kill()
+            raise AgentStopped("the kernel stopped answering calls (its code broke the grading agent)")
 
     # -- the end --------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ class Grading:
                     continue
                 try:
                     self.kernel.execute(source, self.timeout_of(graded))
-                except (KernelDied, KernelTimeout) as e:
+                except (KernelDied, KernelTimeout, AgentStopped) as e:
                     self.failed(graded, e, "while its cell ran again after a restart")
                     break
         return self.kernel
@@ -170,7 +170,7 @@ def run_cells(g):
         try:
             with g.timed("setup cells" if graded.role == SETUP else "exercise and check cells"):
                 result = kernel.execute(source, g.timeout_of(graded))
-        except (KernelDied, KernelTimeout) as e:
+        except (KernelDied, KernelTimeout, AgentStopped) as e:
             g.failed(graded, e, "while its check ran" if graded.role == CHECK else "while its cell ran")
             continue
         _observe(g, graded, result)
@@ -207,9 +207,9 @@ def run_hidden_tests(g):
                 continue
             if kernel.serving is None:
                 kernel.serve()
-            function = RemoteFunction(name, kernel, g.timeout)
+            functions = {other: RemoteFunction(other, kernel, g.timeout) for other in g.assignment.exercises}
             with g.timed("hidden tests"):
-                g.outcomes[name] = [run_test(test, function) for test in g.assignment.tests[name]]
+                g.outcomes[name] = [run_test(test, functions) for test in g.assignment.tests[name]]
         except (KernelDied, KernelTimeout, AgentStopped) as e:
             g.failed(g.assignment.exercise_cell(name), e, "during the hidden tests")
 

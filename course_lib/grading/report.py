@@ -22,6 +22,9 @@ COLUMNS = ("student", "notebook", "exercise", "score", "max_score", "status", "m
 
 ICONS = {"passed": "✅", "partial": "🟡"}
 
+NOTEBOOK_STATUSES = ("missing_notebook", "corrupt", "unsupported_format", "grading_error")
+"""Statuses that concern a whole notebook: its feedback says it once."""
+
 
 def gradebook_rows(records, notes):
     """The CSV rows (tuples), sorted; ``records`` in any order, ``notes`` are ``submission.Note``s."""
@@ -71,6 +74,10 @@ def feedback(student, records, notes):
         lines += [f"## {record.notebook}: {got} / {sum(r.max_score for r in record.results)}", ""]
         for file, status, message in record.notes:
             lines.append(f"- Note on `{file}`: {message}")
+        whole = {(r.status, r.message) for r in record.results}
+        if len(whole) == 1 and next(iter(whole))[0] in NOTEBOOK_STATUSES:
+            lines += [f"- ❌ not graded: {next(iter(whole))[1]}", ""]
+            continue
         for r in record.results:
             lines.append(f"- {ICONS.get(r.status, '❌')} **{r.exercise}** {r.score}/{r.max_score}: {_said(r)}")
             lines += [f"    - ✗ {description}" + (f": {hint}" if hint else "") for description, ok, hint in r.tests

@@ -44,6 +44,7 @@ class Submission:
     def read(self):
         """Fill ``cells`` (or ``status``); returns the notes the file deserves (its encoding, its format)."""
         if self.path is None:
+            self.status, self.message = "missing_notebook", f"no {self.notebook}.ipynb in the student's folder"
             return []
         data = self.path.read_bytes()
         self.digest = digest(data)

@@ -379,25 +379,27 @@ class NotebookPage:
 
     # ----- pictures -----
 
-    def screenshot(self, suffix="", max_height=16000):
-        """The whole notebook in one PNG (the viewport grown to its height); returns the path."""
+    def screenshot(self, suffix="", part_height=12000):
+        """The whole notebook as PNGs, the viewport grown to show up to ``part_height`` pixels of it
+        at once: ``<name>[-suffix].png``, then ``-2``, ``-3``... for a longer notebook. Returns the first path."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
-        name = Path(self.path).stem + (f"-{suffix}" if suffix else "") + ".png"
-        target = self.artifacts / name
+        stem = Path(self.path).stem + (f"-{suffix}" if suffix else "")
         scroller = self.page.locator(f"#{self.panel_id} .jp-WindowedPanel-outer")
-        content = scroller.evaluate("(e) => e.scrollHeight") if scroller.count() else 0
-        visible = scroller.evaluate("(e) => e.clientHeight") if scroller.count() else 0
-        height = min(max(VIEWPORT["height"], VIEWPORT["height"] + content - visible), max_height)
-        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        if not scroller.count():
+            self.page.screenshot(path=str(self.artifacts / f"{stem}.png"))
+            return self.artifacts / f"{stem}.png"
+        content, visible = scroller.evaluate("(e) => [e.scrollHeight, e.clientHeight]")
+        window = min(max(content, visible), part_height)
+        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": VIEWPORT["height"] - visible + window})
         try:
-            self.page.wait_for_timeout(500)
-            if scroller.count():
-                scroller.evaluate("(e) => { e.scrollTop = 0; }")
-                self.page.wait_for_timeout(200)
-            self.page.screenshot(path=str(target))
+            for part in range(-(-content // window)):
+                scroller.evaluate("(e, top) => { e.scrollTop = top; }", part * window)
+                self.page.wait_for_timeout(400)
+                name = f"{stem}.png" if part == 0 else f"{stem}-{part + 1}.png"
+                self.page.screenshot(path=str(self.artifacts / name))
         finally:
             self.page.set_viewport_size(VIEWPORT)
-        return target
+        return self.artifacts / f"{stem}.png"
 
     def close(self):
         self.page.close()

@@ -40,11 +40,12 @@ def test_numerical_gradient_shapes(numerical_gradient):
 
 
 def test_numerical_gradient_keeps_x(numerical_gradient):
-    """x is unchanged afterwards"""
+    """x is unchanged afterwards (and the gradient is right)"""
     f, x = _wavy((2, 2), 105)
-    before = x.copy()
-    numerical_gradient(f, x)
+    before, want = x.copy(), gradcheck.numerical_gradient(f, x)
+    got = numerical_gradient(f, x)
     unchanged(x, before, "x")
+    close(got, want, "the gradient", rtol=1e-7, atol=1e-9)
 
 
 def _quadratic(n, seed):
@@ -76,8 +77,9 @@ def test_gradient_descent_no_steps(gradient_descent):
 
 
 def test_gradient_descent_keeps_x0(gradient_descent):
-    """x0 is unchanged afterwards"""
+    """x0 is unchanged afterwards (and the path is right)"""
     grad, x0 = _quadratic(3, 204)
-    before = x0.copy()
-    gradient_descent(grad, x0, 0.1, 4)
+    before, want = x0.copy(), descent.gradient_descent(grad, x0, 0.1, 4)
+    got = gradient_descent(grad, x0, 0.1, 4)
     unchanged(x0, before, "x0")
+    close(got, want, "the path")

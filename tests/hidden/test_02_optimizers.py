@@ -72,12 +72,12 @@ def _defaults(student, rule, seed):
 
 
 def _no_mutation(student, rule, config, seed):
-    """w, dw and the config given are left as they were."""
+    """w, dw and the config given are left as they were (and the step is right)."""
     rng = np.random.default_rng(seed)
     w, dw = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     _, config = rule(w, rng.normal(size=(3, 4)), config)  # a config holding state
-    saved = copy.deepcopy((w, dw, config))
-    student(w, dw, config)
+    saved, (want, _) = copy.deepcopy((w, dw, config)), rule(w, dw, config)
+    close(student(w, dw, config)[0], want, "w after the step")
     unchanged(w, saved[0], "w")
     unchanged(dw, saved[1], "dw")
     equal(sorted(config), sorted(saved[2]), "the keys of the config you were given (return a new dict)")
