@@ -67,9 +67,9 @@ def trajectories(surface, paths, ax=None, title=None, markers=True):
         path = np.asarray(path)
         ax.plot(path[:, 0], path[:, 1], "-", color=color(label, i), lw=1.6, label=label,
                 marker="o" if markers else None, ms=2.5)
-    if paths:
-        first = np.asarray(next(iter(paths.values())))
-        ax.plot(*first[0], "ko", ms=6, label="start", zorder=6)
+    starts = np.unique([np.asarray(path)[0] for path in paths.values()], axis=0) if paths else []
+    for j, start in enumerate(starts):
+        ax.plot(*start, "ko", ms=6, label="start" if j == 0 else None, zorder=6)
     ax.legend(loc="best")
     return ax
 

@@ -119,6 +119,18 @@ def test_any_other_shape_is_wrong_shape():
     assert diagnosis("he", flat) == "wrong_shape"
 
 
+def test_nan_weights_are_wrong_values():
+    def nan(fan_in, fan_out, rng=None):
+        return np.full((fan_in, fan_out), np.nan)
+    assert diagnosis("xavier", nan) == "wrong_values"
+
+
+def test_returning_nothing_is_wrong_type():
+    def forgets_to_return(fan_in, fan_out, rng=None):
+        np.random.default_rng(rng).normal(0.0, he_std(fan_in, fan_out), size=(fan_in, fan_out))
+    assert diagnosis("he", forgets_to_return) == "wrong_type"
+
+
 def test_numpys_global_generator_is_named():
     def global_generator(fan_in, fan_out, rng=None):
         return np.random.randn(fan_in, fan_out) * he_std(fan_in, fan_out)
@@ -150,7 +162,7 @@ def test_numpys_global_generator_is_left_as_it_was():
 # ================================================================ batchnorm_forward
 
 def forward(x, gamma, beta, bn_param, *, ddof=0, running_ddof=0, eps_in_root=True, use_eps=True, update=True,
-            update_in_test=False, batch_stats_in_test=False, swap_momentum=False, var_start=1.0, fixed=False,
+            update_in_test=False, batch_stats_in_test=False, swap_momentum=False, var_start=1.0, fixed=None,
             swap_gamma_beta=False):
     """A student's forward, written independently of the reference, with a dict cache;
     keyword flags make the wrong versions below."""
@@ -179,7 +191,7 @@ def forward(x, gamma, beta, bn_param, *, ddof=0, running_ddof=0, eps_in_root=Tru
         std = np.sqrt(var + eps) if eps_in_root else np.sqrt(var) + eps
     x_hat = (x - mean) / std
     scale, shift = (beta, gamma) if swap_gamma_beta else (gamma, beta)
-    return scale * x_hat + shift, {"x_hat": x_hat, "std": std, "gamma": gamma, "mode": mode}
+    return scale * x_hat + shift, {"x_hat": x_hat, "std": std, "gamma": gamma}
 
 
 def test_a_students_right_forward_passes():
@@ -223,6 +235,15 @@ def test_running_statistics_kept_outside_bn_param_are_named():
     assert result.diagnosis == "running_not_stored" and "bn_param['running_mean']" in result.message
 
 
+def test_running_statistics_of_another_shape_are_wrong_shape():
+    def keeps_dims(x, gamma, beta, bn_param):
+        out, cache = forward(x, gamma, beta, bn_param)
+        bn_param["running_mean"] = bn_param["running_mean"].reshape(1, -1)
+        return out, cache
+    result = run_check("batchnorm_forward", keeps_dims)
+    assert result.diagnosis == "wrong_shape" and "running_mean" in result.message
+
+
 def test_an_unknown_mode_must_raise_value_error():
     def anything_but_train_is_test(x, gamma, beta, bn_param):
         if bn_param["mode"] != "train":
@@ -237,6 +258,13 @@ def test_changing_x_in_place_is_named():
         x -= x.mean(axis=0)
         return out, cache
     assert diagnosis("batchnorm_forward", centres_x_in_place) == "mutated_input"
+
+
+def test_an_out_of_another_shape_is_wrong_shape():
+    def one_row_per_feature(x, gamma, beta, bn_param):
+        out, cache = forward(x, gamma, beta, bn_param)
+        return out.T, cache
+    assert diagnosis("batchnorm_forward", one_row_per_feature) == "wrong_shape"
 
 
 def test_returning_only_out_is_wrong_type():

@@ -54,13 +54,15 @@ class BatchnormForward(Protocol):
             bn_param["mode"] = mode
             args = x.copy(), gamma.copy(), beta.copy()
             out, _ = _unpack(call_student(fn, *args, bn_param), "`out, cache`", 2)
-            outputs["out"].append(self.array(out, "out"))
+            out = self.array(out, "out")
+            if out.shape != x.shape:
+                raise Finding("wrong_shape", f"out has shape {out.shape} where x has shape {x.shape}: out should "
+                                             f"have the shape of x.")
+            outputs["out"].append(out)
             for name, given, passed in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
                 problems += self.unchanged(name, given, passed, _NEW_ARRAYS)
             for key in ("running_mean", "running_var"):
                 outputs[key].append(self._running(bn_param, key, mode, x.shape[1]))
-        if any(o.shape != outputs["out"][0].shape for o in outputs["out"]):
-            raise Finding("wrong_shape", f"out should have the shape of x, {inputs['xs'].shape[1:]}.")
         return Observation({k: np.stack(v) for k, v in outputs.items()}, {}, problems)
 
     def _running(self, bn_param, key, mode, d):
