@@ -104,7 +104,8 @@ def histograms(activations, axes=None, title="", bins=30, value_range=(0, 1), co
         _, axes = plt.subplots(1, len(activations), figsize=(2.2 * len(activations), 2.4), sharey=True)
     axes = np.atleast_1d(axes)
     for i, (ax, a) in enumerate(zip(axes, activations), start=1):
-        ax.hist(np.ravel(a), bins=bins, range=value_range, color=color_ or _CYCLE[0], alpha=0.85)
+        counts, edges = np.histogram(np.ravel(a), bins=bins, range=value_range)
+        ax.stairs(counts, edges, fill=True, color=color_ or _CYCLE[0], alpha=0.85)
         ax.set_title(f"layer {i}", fontsize=9, fontweight="normal")
         ax.set_xlabel("activation")
     axes[0].set_ylabel("count")

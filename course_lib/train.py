@@ -75,7 +75,7 @@ def train(model, X, y, X_val=None, y_val=None, rule=sgd, config=None, schedule=N
     eval_idx = rng.permutation(len(X))[:eval_size]
     step = 0
     bar = progress_bar(total=epochs * history.steps_per_epoch, desc=description or getattr(rule, "__name__", "train"),
-                       leave=False)
+                       leave=False, **({} if progress else {"disable": True}))
     try:
         for epoch in range(epochs):
             for X_batch, y_batch in minibatches(X, y, batch_size, rng):

@@ -210,14 +210,13 @@ PAGE_STATE_JS = r"""
         kind: cell.classList.contains('jp-CodeCell') ? 'code'
             : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
         prompt: prompt ? prompt.textContent.trim() : '',
-        stderr: stderr.map((o) => o.innerText),
+        stderr: stderr.map((o) => o.textContent),
         images: images.map((img) => ({complete: img.complete, width: img.naturalWidth,
                                        src: img.src.length > 200 ? img.src.slice(-200) + '#' + img.src.length : img.src})),
         widgets: cell.querySelectorAll('.jp-OutputArea .jupyter-widgets').length,
-        widgetErrors: [...cell.querySelectorAll('.jp-OutputArea-output')]
-            .map((o) => o.innerText).filter((t) => /Error displaying widget|Failed to load model class/.test(t)),
+        widgetErrors: outputs.map((o) => o.textContent)
+            .filter((t) => /Error displaying widget|Failed to load model class/.test(t)),
         mathErrors: [...cell.querySelectorAll('mjx-merror, .MathJax_Error')].map((e) => e.textContent),
-        text: cell.querySelector('.jp-OutputArea') ? cell.querySelector('.jp-OutputArea').innerText : '',
       };
     }),
   };
@@ -324,7 +323,8 @@ class NotebookPage:
         }""")
 
     def output_text(self, index):
-        return self.state()["cells"][index]["text"]
+        """The text the outputs of cell ``index`` show."""
+        return self.cell(index).locator(".jp-Cell-outputArea").inner_text()
 
     def cell(self, index):
         return self.page.locator(f"#{self.panel_id} .jp-Notebook .jp-Cell").nth(index)
@@ -378,6 +378,13 @@ class NotebookPage:
         raise TimeoutError(self.failure(f"the images of cell {index} did not change within {timeout} s"))
 
     # ----- pictures -----
+
+    def screenshot_cell(self, index, suffix):
+        """A PNG of cell ``index`` alone (input and outputs); returns its path."""
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        target = self.artifacts / f"{Path(self.path).stem}-{suffix}.png"
+        self.cell(index).screenshot(path=str(target))
+        return target
 
     def screenshot(self, suffix="", part_height=12000):
         """The whole notebook as PNGs, the viewport grown to show up to ``part_height`` pixels of it
