@@ -18,6 +18,7 @@ folder, a broken instructor copy, another grader on the same GRADES).
 
 import fcntl
 import sys
+from collections import Counter
 import threading
 import time
 import traceback
@@ -94,6 +95,8 @@ class Run:
     started: float = field(default_factory=time.monotonic)
     progress: object = None
     text: str = ""
+    step_seconds: dict = field(default_factory=dict)   # wall time of each of RUN_STEPS
+    seconds: Counter = field(default_factory=Counter)  # summed over graded submissions, by activity
 
     def close(self):
         if self.host is not None:
@@ -216,7 +219,9 @@ def grade_class(options, progress=None):
     run = Run(options, progress=progress)
     try:
         for step in RUN_STEPS:
+            start = time.perf_counter()
             step(run)
+            run.step_seconds[step.__name__] = time.perf_counter() - start
     finally:
         run.close()
     return run
@@ -248,6 +253,7 @@ def _parallel(run, submissions, save=False, collect_modules=None):
                 save_record(o.out, record)
             with lock:
                 run.records[(sub.student, sub.notebook)] = record
+                run.seconds.update(getattr(grading, "seconds", {}))
                 done[0] += 1
                 if run.progress:
                     run.progress(done[0], len(submissions))
