@@ -52,8 +52,8 @@ def measure(subs, jobs, timeout, notebooks):
     grading = run.step_seconds["grade_submissions"]
     print(f"\n--jobs {jobs}: {graded} student-notebooks ({notebooks} notebooks), isolation {run.host.isolation}")
     print(f"  grading step       {grading:7.1f} s  = {grading / graded:.3f} s per student-notebook (wall)")
-    print(f"  whole run          {wall:7.1f} s  (start-up {wall - grading:.1f} s: "
-          + ", ".join(f"{name} {s:.1f}" for name, s in run.step_seconds.items() if name != "grade_submissions") + ")")
+    steps = ", ".join(f"{name} {s:.1f}" for name, s in run.step_seconds.items() if name != "grade_submissions")
+    print(f"  whole run          {wall:7.1f} s  (the rest: {steps}; ending the host {wall - sum(run.step_seconds.values()):.1f})")
     print(f"  CPU, all processes {cpu:7.1f} s  = {cpu / graded:.3f} s per student-notebook (whole run)")
     total = sum(run.seconds.values())
     print("  inside the grading step, summed over notebooks (wall time in each job):")

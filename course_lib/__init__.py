@@ -10,6 +10,7 @@ One module per idea:
 - ``regularization``: the L2 weight penalty
 - ``model``: a small fully connected network
 - ``train``: a minibatch trainer
+- ``ensembles``: averaging networks' class probabilities (snapshot ensembles, dropout masks)
 - ``surfaces``: 2-D test functions with analytic gradients
 - ``data``: handwritten digits (embedded) and MNIST (from IDX files)
 - ``plots``: the course's figures

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from .train import progress_bar
+
 __all__ = ["train_val_split", "log_uniform", "random_search"]
 
 
@@ -50,12 +52,11 @@ def random_search(objective, space, n_trials, rng, n_jobs=1, progress=False):
         raise ValueError(f"random_search: n_trials must be >= 1, got {n_trials!r}")
     trials = [_sample(space, rng) for _ in range(n_trials)]
     if n_jobs == 1:
-        from .train import progress_bar
-
-        scores = [objective(p) for p in (progress_bar(trials, desc="random search") if progress else trials)]
+        scores = (objective(p) for p in trials)
     else:
         from joblib import Parallel, delayed
 
-        scores = Parallel(n_jobs=n_jobs)(delayed(objective)(p) for p in trials)
+        scores = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(objective)(p) for p in trials)
+    scores = list(progress_bar(scores, total=n_trials, desc="random search") if progress else scores)
     results = [{"params": p, "score": float(s)} for p, s in zip(trials, scores)]
     return sorted(results, key=lambda r: -r["score"] if not math.isnan(r["score"]) else math.inf)

@@ -25,6 +25,9 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 STEPS = 30
 
+VIEWPORT = {"width": 1100, "height": 1300}
+"""The browser window of the playground screenshot: tall enough for the whole cell."""
+
 PLAYGROUND_CELL = """\
 from course_lib.widgets import playground
 
@@ -46,17 +49,20 @@ def trajectories(path):
     from course_lib.widgets import DEFAULT_LEARNING_RATES
 
     plots.use_style()
-    fig, axes = plt.subplots(2, 3, figsize=(12, 5.8), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True, sharey=True)
     for ax, (name, rule) in zip(axes.flat, optim.RULES.items()):
         lr = DEFAULT_LEARNING_RATES[name]
         path_ = trajectory(rule, bowl.grad, np.array(bowl.start), STEPS, {"learning_rate": lr})
         plots.trajectories(bowl, {name: path_}, ax=ax, title=f"{name}, η = {lr:g}")
+        ax.get_legend().remove()
+        ax.set_xticks([-10, -5, 0, 5, 10])
         ax.label_outer()
-        if ax is not axes.flat[0]:
-            ax.get_legend().remove()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    keep = [i for i, label in enumerate(labels) if label in ("start", "global minimum")]
+    fig.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="lower center", ncol=2, fontsize=11)
     fig.suptitle(f"Six update rules on $f(x, y) = x^2/20 + y^2$: {STEPS} steps from (−7, 2)",
                  fontsize=14, fontweight="bold")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
 
@@ -77,7 +83,7 @@ def playground(path):
         nb.cells = [nbformat.v4.new_code_cell(PLAYGROUND_CELL)]
         nbformat.write(nb, root / "playground.ipynb")
         with jupyterlab(root, home) as lab, chromium() as browser:
-            page = NotebookPage(browser, lab, "playground.ipynb", Path(tmp, "shots")).open()
+            page = NotebookPage(browser, lab, "playground.ipynb", Path(tmp, "shots"), viewport=VIEWPORT).open()
             page.page.keyboard.press("ControlOrMeta+b")  # hide the file browser: the playground gets the width
             page.run_all(timeout=180)
             page.page.mouse.move(0, 0)                  # no hover highlight in the picture

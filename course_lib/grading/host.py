@@ -81,12 +81,13 @@ def prctl(option, value):
 # In the kernel's process
 # --------------------------------------------------------------------------------------
 
-def _isolate_namespaces(hide, expose):
+def _isolate_namespaces(hide, cover):
     """Enter new namespaces; returns in the kernel (pid 1 inside); the process outside never returns.
 
-    hide: folders to cover with an empty read-only tmpfs. expose: ``{ancestor: [folder, ...]}``,
-    folders the kernel needs under an ancestor its user may not enter (Python under /root):
-    the ancestor is covered by a tmpfs in which only those folders appear again.
+    hide: folders to cover with an empty read-only tmpfs. cover: ``[(folder, tmpfs options,
+    [kept, ...])]``, folders to replace by a fresh tmpfs in which only the ``kept`` folders below
+    them appear again (bind mounts): /tmp and /dev/shm (private and small; the sandbox kept),
+    and folders the kernel's user may not enter that hold what it needs (Python under /root).
     """
     unshare(NAMESPACES)
     pid = os.fork()
@@ -95,31 +96,39 @@ def _isolate_namespaces(hide, expose):
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for ancestor, folders in expose.items():
-        handles = {folder: os.open(folder, os.O_PATH) for folder in folders}
-        mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-        for folder, handle in handles.items():
-            os.makedirs(folder, mode=0o755, exist_ok=True)
-            mount(f"/proc/self/fd/{handle}", folder, None, MS_BIND | MS_REC)
+    for folder, options, kept in cover:
+        handles = {path: os.open(path, os.O_PATH) for path in kept}
+        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
+        for path, handle in handles.items():
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
             os.close(handle)
     for path in hide:
         if os.path.isdir(path):
             mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
 
 
-def blocked_ancestors(folders):
-    """``{ancestor: [folder, ...]}``: for each folder another user cannot reach, the first
-    folder on its path that others may not enter (no o+x)."""
+PRIVATE = {"/tmp": "size=256m,mode=1777", "/dev/shm": "size=64m,mode=1777"}
+"""Shared scratch folders each kernel gets a fresh, small copy of: nothing it leaves there lasts."""
+
+
+def covered(needed, sandbox):
+    """``[(folder, options, kept)]`` for ``_isolate_namespaces``: the private scratch folders, and
+    for each folder of ``needed`` another user cannot reach, the first folder on its path that
+    others may not enter (no o+x), keeping the needed folders below it."""
     found = {}
-    for folder in folders:
-        parts = os.path.abspath(folder).split(os.sep)
+    for path in needed:
+        parts = os.path.abspath(path).split(os.sep)
         for i in range(2, len(parts) + 1):
             ancestor = os.sep.join(parts[:i])
             if not os.stat(ancestor).st_mode & 0o001:
-                found.setdefault(ancestor, set()).add(os.path.abspath(folder))
+                found.setdefault(ancestor, ["size=64k,mode=0755", set()])[1].add(os.path.abspath(path))
                 break
-    return {ancestor: sorted(f for f in folders if not any(f.startswith(g + os.sep) for g in folders))
-            for ancestor, folders in found.items()}
+    for folder, options in PRIVATE.items():
+        if os.path.isdir(folder) and folder not in found:
+            found[folder] = [options, {sandbox} if sandbox.startswith(folder + os.sep) else set()]
+    return [(folder, options, sorted(p for p in kept if not any(p.startswith(q + os.sep) for q in kept)))
+            for folder, (options, kept) in sorted(found.items())]
 
 
 def _mirror(pid):
@@ -155,7 +164,7 @@ def _prepare(spec):
     """Isolate this (new) process as ``spec`` says, up to and including taking the kernel's user."""
     os.setsid()
     if spec["namespaces"]:
-        _isolate_namespaces(spec["hide"], spec["expose"])
+        _isolate_namespaces(spec["hide"], spec["cover"])
     _limit(spec["limits"])
     _become(spec["uid"], spec["gid"])
     os.chdir(spec["dir"])
@@ -230,7 +239,7 @@ class Host:
 
     def start(self, config):
         self.preload(BASE_PRELOAD + tuple(config.get("preload", ())))
-        self.expose = blocked_ancestors([p for p in sys.path if os.path.isdir(p)] + [config["sandbox"]])
+        self.cover = covered([p for p in sys.path if os.path.isdir(p)] + [config["sandbox"]], config["sandbox"])
         level, detail = self.isolation(config["isolation"], config["trial"])
         threads = threading.active_count()
         if threads > 1:
@@ -245,7 +254,7 @@ class Host:
         """
         levels = {"auto": ["namespaces", "uid"], "namespaces": ["namespaces"], "uid": ["uid"]}.get(wanted, [])
         for level in levels if os.geteuid() == 0 else []:
-            spec = {**trial, "namespaces": level == "namespaces", "expose": self.expose}
+            spec = {**trial, "namespaces": level == "namespaces", "cover": self.cover}
             pid = os.fork()
             if pid == 0:
                 _trial(spec)
@@ -257,7 +266,7 @@ class Host:
         return "session", DETAILS["session"] if wanted == "session" else "not root: kernels run as the grader's user"
 
     def spawn(self, spec, channel):
-        spec = {**spec, "expose": self.expose}
+        spec = {**spec, "cover": self.cover}
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)

@@ -11,6 +11,7 @@ exercise cell followed by its check, with what nbval would do with each (run it?
 outputs?). Untagged cells (demos) and instructor cells are left out: grading never runs them.
 """
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from .. import release
 from ..cells import CHECK, EXERCISE, SETUP, NotebookError, cell_role, defined_function, read_notebook
 from .hidden import HiddenTestsError, discover
 
-__all__ = ["Assignment", "GradedCell", "InstructorCopyError", "load_course", "course_digest"]
+__all__ = ["Assignment", "GradedCell", "InstructorCopyError", "load_course", "course_digest", "setup_imports"]
 
 GRADED_ROLES = (SETUP, EXERCISE, CHECK)
 
@@ -113,6 +114,28 @@ def _graded_cells(nb):
         cells.append(GradedCell(index, role, None if role == SETUP else last_exercise, cell,
                                 run=not markers.get("skip", False), compare=markers.get("check", True)))
     return cells
+
+
+def setup_imports(assignments):
+    """The modules the setup cells import (``import a.b`` gives a.b; ``from a import b`` gives a and
+    a.b, which may be a module): the kernel host imports them once, before the first kernel."""
+    modules = set()
+    for assignment in assignments:
+        for graded in assignment.cells:
+            if graded.role != SETUP:
+                continue
+            code = "\n".join(line for line in graded.cell["source"].splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module)
+                    modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return sorted(modules)
 
 
 def _fingerprint(assignment, salt):

@@ -138,6 +138,11 @@ class KernelHost:
         return self._request({"spawn": spec}, fds=[channel.fileno()])["pid"]
 
     def close(self):
+        """End the host (it kills any kernel left) and wait for it."""
+        try:
+            self.control.shutdown(socket.SHUT_RDWR)  # wakes our listener; the host sees the end of its input
+        except OSError:
+            pass
         self.control.close()
         try:
             self.process.wait(timeout=10)

@@ -30,7 +30,7 @@ from pathlib import Path
 import course_lib
 
 from ..paths import course_root
-from .instructor import InstructorCopyError, course_digest, load_course
+from .instructor import InstructorCopyError, course_digest, load_course, setup_imports
 from .kernel import Kernel, KernelHost
 from .notebook import ExerciseResult, grade_submission
 from .records import Record, load_record, save_record
@@ -140,7 +140,7 @@ def open_sandbox(run):
     run.sandbox = Sandbox.create(blocked, hide, o.jobs, Limits(memory=int(o.memory_gib * 2**30)))
     run.warnings += run.sandbox.warnings
     try:
-        run.host = KernelHost(run.sandbox, o.isolation)
+        run.host = KernelHost(run.sandbox, o.isolation, setup_imports(run.assignments))
     except RuntimeError as e:
         raise GradingError(f"cannot start kernels: {e}") from None
     if run.host.isolation != "namespaces":

@@ -216,7 +216,9 @@ PAGE_STATE_JS = r"""
         widgets: cell.querySelectorAll('.jp-OutputArea .jupyter-widgets').length,
         widgetErrors: outputs.map((o) => o.textContent)
             .filter((t) => /Error displaying widget|Failed to load model class/.test(t)),
-        mathErrors: [...cell.querySelectorAll('mjx-merror, .MathJax_Error')].map((e) => e.textContent),
+        // MathJax 3: mjx-merror for a malformed formula, red text for an undefined macro
+        mathErrors: [...cell.querySelectorAll('mjx-merror, mjx-assistive-mml [mathcolor="red"]')]
+            .map((e) => e.getAttribute('data-mjx-error') || e.textContent),
       };
     }),
   };
@@ -234,9 +236,9 @@ class NotebookPage:
 
     opened = 0
 
-    def __init__(self, browser, lab, path, artifacts):
-        self.lab, self.path, self.artifacts = lab, str(path), Path(artifacts)
-        self.page = browser.new_page(viewport=VIEWPORT)
+    def __init__(self, browser, lab, path, artifacts, viewport=VIEWPORT):
+        self.lab, self.path, self.artifacts, self.viewport = lab, str(path), Path(artifacts), viewport
+        self.page = browser.new_page(viewport=viewport)
         self.panel_id = None
         NotebookPage.opened += 1
         self.workspace = f"page-{NotebookPage.opened}"
@@ -397,7 +399,7 @@ class NotebookPage:
             return self.artifacts / f"{stem}.png"
         content, visible = scroller.evaluate("(e) => [e.scrollHeight, e.clientHeight]")
         window = min(max(content, visible), part_height)
-        self.page.set_viewport_size({"width": VIEWPORT["width"], "height": VIEWPORT["height"] - visible + window})
+        self.page.set_viewport_size({"width": self.viewport["width"], "height": self.viewport["height"] - visible + window})
         try:
             for part in range(-(-content // window)):
                 scroller.evaluate("(e, top) => { e.scrollTop = top; }", part * window)
@@ -405,7 +407,7 @@ class NotebookPage:
                 name = f"{stem}.png" if part == 0 else f"{stem}-{part + 1}.png"
                 self.page.screenshot(path=str(self.artifacts / name))
         finally:
-            self.page.set_viewport_size(VIEWPORT)
+            self.page.set_viewport_size(self.viewport)
         return self.artifacts / f"{stem}.png"
 
     def close(self):
