@@ -83,9 +83,14 @@ WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 """The JupyterLab extension that draws ipywidgets (sliders, the optimizer playground)."""
 
 
+def chromium_wanted():
+    """Where the browser tests look for Chromium: $COURSE_CHROMIUM, else /usr/bin/chromium."""
+    return os.environ.get("COURSE_CHROMIUM") or CHROMIUM
+
+
 def chromium_path():
-    """The Chromium the browser tests drive: $COURSE_CHROMIUM, else /usr/bin/chromium; None if absent."""
-    path = os.environ.get("COURSE_CHROMIUM") or CHROMIUM
+    """The Chromium the browser tests drive (``chromium_wanted()``), or None when it is not an executable file."""
+    path = chromium_wanted()
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
@@ -93,7 +98,7 @@ def check_browser():
     """Chromium and Playwright, for the browser tests (tests/browser/); optional."""
     path = chromium_path()
     chromium = (Check("Chromium", True, path, required=False) if path else
-                Check("Chromium", False, f"not at {os.environ.get('COURSE_CHROMIUM') or CHROMIUM} (optional)",
+                Check("Chromium", False, f"not at {chromium_wanted()} (optional)",
                       "for the browser tests: apt-get install -y chromium  (or set COURSE_CHROMIUM to a Chromium)",
                       required=False))
     if importlib.util.find_spec("playwright") is None:
@@ -105,14 +110,13 @@ def check_browser():
     return [chromium, playwright]
 
 
-def lab_disabled_extensions():
-    """The extension and plugin patterns JupyterLab's page config disables (all config levels)."""
-    from jupyter_core.paths import jupyter_path
+def lab_disabled_extensions(paths):
+    """The extension and plugin patterns JupyterLab's page config disables (every config level, and
+    what the extensions in ``paths``, the labextensions folders, disable themselves)."""
     from jupyterlab_server.config import get_page_config
 
     app_dir = os.environ.get("JUPYTERLAB_DIR") or os.path.join(sys.prefix, "share", "jupyter", "lab")
-    config = get_page_config(jupyter_path("labextensions"), app_settings_dir=os.path.join(app_dir, "settings"))
-    return config.get("disabledExtensions", [])
+    return get_page_config(paths, app_settings_dir=os.path.join(app_dir, "settings")).get("disabledExtensions", [])
 
 
 def disables(pattern, name):
@@ -125,8 +129,12 @@ def disables(pattern, name):
         return False
 
 
-def check_widgets_extension():
-    """ipywidgets' JupyterLab extension: installed where JupyterLab looks, matching ipywidgets, enabled."""
+def check_widgets_extension(paths=None):
+    """ipywidgets' JupyterLab extension: installed where JupyterLab looks, matching ipywidgets, enabled.
+
+    paths: the labextensions folders to search, first found wins (default: JupyterLab's own,
+    ``jupyter_path("labextensions")``).
+    """
     name = "JupyterLab widgets"
     fix = "pip install -e .  (it brings jupyterlab_widgets, which installs the extension), then restart JupyterLab"
     try:
@@ -134,10 +142,10 @@ def check_widgets_extension():
         from jupyterlab_server.config import get_federated_extensions
     except ImportError:
         return Check(name, False, "jupyterlab is missing", fix)
-    extension = get_federated_extensions(jupyter_path("labextensions")).get(WIDGETS_EXTENSION)
+    paths = jupyter_path("labextensions") if paths is None else [str(p) for p in paths]
+    extension = get_federated_extensions(paths).get(WIDGETS_EXTENSION)
     if extension is None:
-        return Check(name, False, f"{WIDGETS_EXTENSION} not found in {', '.join(jupyter_path('labextensions'))}",
-                     fix)
+        return Check(name, False, f"{WIDGETS_EXTENSION} not found in {', '.join(paths)}", fix)
     where = f"{WIDGETS_EXTENSION} {extension['version']} in {extension['ext_dir']}"
     try:
         ipywidgets = importlib.metadata.version("ipywidgets")
@@ -146,7 +154,7 @@ def check_widgets_extension():
     if int(ipywidgets.split(".")[0]) >= 8 and int(extension["version"].split(".")[0]) < 5:
         return Check(name, False, f"{where} is for ipywidgets 7, but ipywidgets {ipywidgets} is installed",
                      f"pip install -U jupyterlab_widgets  (or remove the old copy in {extension['ext_dir']})")
-    hits = [p for p in lab_disabled_extensions() if disables(p, WIDGETS_EXTENSION)]
+    hits = [p for p in lab_disabled_extensions(paths) if disables(p, WIDGETS_EXTENSION)]
     if hits:
         return Check(name, False, f"{where} is disabled ({', '.join(hits)})",
                      f"jupyter labextension enable {WIDGETS_EXTENSION}")

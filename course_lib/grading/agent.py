@@ -24,10 +24,14 @@ import numpy as np
 
 from . import wire
 
-__all__ = ["serve", "answer", "Handles", "ReferenceUnavailable", "CHANNEL_FD"]
+__all__ = ["serve", "answer", "Handles", "ReferenceUnavailable", "cap_output", "CHANNEL_FD", "OUTPUT_LIMIT"]
 
 CHANNEL_FD = None
 """The channel's file descriptor, set by the kernel host before the kernel starts."""
+
+OUTPUT_LIMIT = 100_000
+"""Characters of output kept per cell. The kernel cuts there (so a flood costs no time), and the
+grading process cuts again on what it receives (so a kernel that undoes the cut gains nothing)."""
 
 # Captured before any student code runs: a student who patches these gains nothing.
 _read, _write, _seed, _pyseed = os.read, os.write, np.random.seed, random.seed
@@ -71,6 +75,42 @@ class _Silence:
 
     def flush(self):
         pass
+
+
+class _Capped:
+    """A stream that passes on at most ``room`` characters per cell and counts the rest."""
+
+    def __init__(self, stream, limit):
+        self._stream, self.room, self.cut = stream, limit, 0
+
+    def write(self, text):
+        kept = text[:max(self.room, 0)]
+        self.room -= len(kept)
+        self.cut += len(text) - len(kept)
+        if kept:
+            self._stream.write(kept)
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def cap_output(shell, limit=OUTPUT_LIMIT):
+    """Cut what each cell prints at ``limit`` characters (stdout and stderr each), with a note."""
+    streams = [_Capped(sys.stdout, limit), _Capped(sys.stderr, limit)]
+    sys.stdout, sys.stderr = streams
+
+    def reset(*_):
+        for stream in streams:
+            stream.room, stream.cut = limit, 0
+
+    def report(*_):
+        cut = sum(stream.cut for stream in streams)
+        if cut:
+            streams[0]._stream.write(f"\n[grading: {cut:,} more characters of output were cut]\n")
+
+    shell.events.register("pre_run_cell", reset)
+    shell.events.register("post_run_cell", report)
 
 
 def answer(message, namespace, handles):

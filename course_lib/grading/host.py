@@ -42,8 +42,9 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 BASE_PRELOAD = ("numpy", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-                "course_lib.grading.agent")
-"""What every kernel needs; the notebooks' own imports come with ``preload`` messages."""
+                "ipykernel.debugger", "course_lib.grading.agent")
+"""What every kernel needs (ipykernel.debugger imports debugpy: 0.2 s a kernel otherwise); the
+notebooks' own imports come with ``preload`` messages."""
 
 DETAILS = {
     "namespaces": "own mount, pid, network and IPC namespaces; an unprivileged user per job",
@@ -132,8 +133,12 @@ def covered(needed, sandbox):
 
 
 def _mirror(pid):
-    """Outside the namespaces: wait for the kernel and end the same way (exit code or signal)."""
+    """Outside the namespaces: wait for the kernel and end the same way (exit code or signal).
+
+    SIGTERM here kills the kernel, pid 1 of its namespace, so every process inside dies with it;
+    the wait returns once they all have: then nothing of the kernel is left."""
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -189,6 +194,7 @@ def _kernel(spec, channel):
         agent.CHANNEL_FD = 3
         app = IPKernelApp.instance()
         app.initialize(["-f", spec["connection_file"], *KERNEL_ARGS])
+        agent.cap_output(app.shell)
         app.start()
         code = 0
     except BaseException:  # noqa: BLE001 (report anything, then leave)

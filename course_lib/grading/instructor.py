@@ -54,6 +54,7 @@ class Assignment:
     cells: list                    # [GradedCell], notebook order
     exercises: list                # function names, notebook order
     tests: dict                    # {function name: [HiddenTest]}
+    metadata: dict = field(default_factory=dict)   # the notebook's, for the grading notebook
     fingerprint: str = field(default="")
 
     def check_of(self, exercise):
@@ -94,7 +95,8 @@ def _assignment(path, tests, salt):
     if strays:
         raise InstructorCopyError(f"tests/hidden/test_{path.stem}.py tests {', '.join(strays)}, which no exercise "
                                   f"cell of {path.name} defines")
-    assignment = Assignment(path.stem, path, cells, exercises, {name: tests[name] for name in exercises})
+    assignment = Assignment(path.stem, path, cells, exercises, {name: tests[name] for name in exercises},
+                            nb.get("metadata", {}))
     assignment.fingerprint = _fingerprint(assignment, salt)
     return assignment
 
@@ -124,7 +126,8 @@ def setup_imports(assignments):
         for graded in assignment.cells:
             if graded.role != SETUP:
                 continue
-            code = "\n".join(line for line in graded.cell["source"].splitlines() if not line.lstrip().startswith(("%", "!")))
+            lines = graded.cell["source"].splitlines()
+            code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))  # magics
             try:
                 tree = ast.parse(code)
             except SyntaxError:

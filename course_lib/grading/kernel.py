@@ -32,14 +32,14 @@ import zmq
 from jupyter_client import BlockingKernelClient
 from nbformat import NotebookNode
 
+from .agent import OUTPUT_LIMIT
+
 __all__ = ["KernelHost", "Kernel", "CellResult", "KernelDied", "KernelTimeout", "AgentStopped",
            "OUTPUT_LIMIT", "describe_exit"]
 
 TICK = 0.05
 """Seconds between checks for a dead kernel or a passed deadline while waiting."""
 
-OUTPUT_LIMIT = 100_000
-"""Characters of output kept per cell; the rest is counted and dropped."""
 
 SERVE = "__import__('course_lib.grading.agent', fromlist=['serve']).serve()"
 
@@ -90,10 +90,9 @@ class KernelHost:
         theirs.close()
         self.control, self.lock, self.replies, self.exits = ours, threading.Lock(), queue.Queue(), {}
         threading.Thread(target=self._listen, daemon=True, name="kernel-host").start()
-        trial = sandbox.kernel_dir("trial", 0)
-        ready = self._request({"start": {
-            "preload": list(preload), "isolation": isolation, "sandbox": str(sandbox.root),
-            "trial": {**self.spec(trial, 0, "trial"), "hide": [*sandbox.hidden, str(sandbox.probe)]}}}, timeout)["ready"]
+        trial = {**self.spec(sandbox.kernel_dir("trial", 0), 0, "trial"), "hide": [*sandbox.hidden, str(sandbox.probe)]}
+        ready = self._request({"start": {"preload": list(preload), "isolation": isolation,
+                                         "sandbox": str(sandbox.root), "trial": trial}}, timeout)["ready"]
         self.isolation, self.detail = ready["isolation"], ready["detail"]
 
     def spec(self, folder, slot, number, connection_file=None):
@@ -360,19 +359,30 @@ class Kernel:
         if self.killed:
             return
         self.killed = True
+        if self.host.isolation == "namespaces":
+            _signal(os.kill, self.pid, signal.SIGTERM)  # the process outside kills the namespace, then exits
+            self._ended(5)
         for kill in (os.kill, os.killpg):
-            try:
-                kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            _signal(kill, self.pid, signal.SIGKILL)
         if self.uid is not None and self.host.isolation == "uid":
             _kill_user(self.uid)
-        deadline = time.monotonic() + 5
-        while self.number not in self.host.exits and time.monotonic() < deadline:
-            time.sleep(0.005)
+        self._ended(5)
         self.client.stop_channels()
         self.channel.close()
-        if os.environ.get("KEEPK") is None: shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+    def _ended(self, seconds):
+        deadline = time.monotonic() + seconds
+        while self.number not in self.host.exits and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+
+def _signal(kill, pid, sig):
+    try:
+        kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _kill_user(uid):

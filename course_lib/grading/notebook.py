@@ -4,7 +4,8 @@
 2. ``take_exercises``: the source of each exercise cell, by the instructor's cell id, else by
    the function it defines; nothing else is taken from the submission.
 3. ``build_grading_notebook``: the instructor's setup and check cells around the student's
-   exercise code, in the instructor's order (cells nbval is told to skip are left out).
+   exercise code, in the instructor's order (cells nbval is told to skip are left out); with
+   its outputs it is kept next to the record, for the instructor to open.
 4. ``run_cells``: run it in a fresh kernel, cell by cell, each with its timeout; compare the
    instructor cells' outputs with solutions/ (``validate``, nbval's comparison).
 5. ``run_hidden_tests``: call each exercise's function from its hidden tests, over the
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ..cells import CHECK, EXERCISE, SETUP
 from .hidden import RemoteFunction, run_test
-from .kernel import AgentStopped, Kernel, KernelDied, KernelTimeout
+from .kernel import AgentStopped, KernelDied, KernelTimeout
 from .submission import exercise_sources
 
 __all__ = ["Grading", "ExerciseResult", "NOTEBOOK_STEPS", "grade_submission", "SETUP_TIMEOUT"]
@@ -84,7 +85,7 @@ class Grading:
     def __init__(self, submission, assignment, kernels, timeout, validator):
         self.submission, self.assignment = submission, assignment
         self.kernels, self.timeout, self.validator = kernels, timeout, validator
-        self.notes, self.sources, self.cells = [], {}, []
+        self.notes, self.sources, self.cells, self.notebook = [], {}, [], None
         self.blamed, self.cell_errors, self.checks, self.outcomes = {}, {}, {}, {}
         self.setup_problems, self.results = [], []
         self.kernel, self.starts, self.gave_up = None, 0, None
@@ -103,11 +104,11 @@ class Grading:
                     self.kernel = self.kernels()
             except (KernelDied, KernelTimeout) as e:
                 raise GaveUp("grading_error", f"a kernel could not start: {e}") from None
-            for graded, source in self.cells[:position]:
+            for graded, cell in self.cells[:position]:
                 if graded.role == CHECK or graded.exercise in self.blamed:
                     continue
                 try:
-                    self.kernel.execute(source, self.timeout_of(graded))
+                    self.kernel.execute(cell["source"], self.timeout_of(graded))
                 except (KernelDied, KernelTimeout, AgentStopped) as e:
                     self.failed(graded, e, "while its cell ran again after a restart")
                     break
@@ -153,26 +154,34 @@ def take_exercises(g):
 
 
 def build_grading_notebook(g):
+    if g.submission.status is not None:
+        return
     for graded in g.assignment.cells:
         if not graded.run or (graded.exercise is not None and graded.exercise not in g.sources):
             continue
-        source = g.sources[graded.exercise][0] if graded.role == EXERCISE else graded.cell["source"]
-        g.cells.append((graded, source))
+        cell = {**graded.cell, "outputs": [], "execution_count": None}
+        if graded.role == EXERCISE:
+            cell["source"] = g.sources[graded.exercise][0]
+        g.cells.append((graded, cell))
+    g.notebook = {"cells": [cell for _, cell in g.cells], "metadata": g.assignment.metadata,
+                  "nbformat": 4, "nbformat_minor": 5}
 
 
 def run_cells(g):
     if g.submission.status is not None:
         return
-    for position, (graded, source) in enumerate(g.cells):
+    for position, (graded, cell) in enumerate(g.cells):
         if graded.exercise in g.blamed:
             continue
         kernel = g.kernel_at(position)
         try:
             with g.timed("setup cells" if graded.role == SETUP else "exercise and check cells"):
-                result = kernel.execute(source, g.timeout_of(graded))
+                result = kernel.execute(cell["source"], g.timeout_of(graded))
         except (KernelDied, KernelTimeout, AgentStopped) as e:
             g.failed(graded, e, "while its check ran" if graded.role == CHECK else "while its cell ran")
+            cell["outputs"] = [{"output_type": "stream", "name": "stderr", "text": f"[grading: {e}]\n"}]
             continue
+        cell["outputs"], cell["execution_count"] = result.outputs, position + 1
         _observe(g, graded, result)
 
 

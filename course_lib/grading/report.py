@@ -34,7 +34,8 @@ def gradebook_rows(records, notes):
             rows.append(((record.student, record.notebook, "1", f"{place:06d}"),
                          (record.student, record.notebook, r.exercise, r.score, r.max_score, r.status, r.message)))
         for file, status, message in record.notes:
-            rows.append(((record.student, record.notebook, "0", file), (record.student, file, "", 0, 0, status, message)))
+            rows.append(((record.student, record.notebook, "0", file),
+                         (record.student, file, "", 0, 0, status, message)))
     for n in notes:
         rows.append(((n.student, Path(n.file).stem, "0", n.file), (n.student, n.file, "", 0, 0, n.status, n.message)))
     return [row for _, row in sorted(rows, key=lambda pair: pair[0])]

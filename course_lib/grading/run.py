@@ -248,7 +248,7 @@ def _parallel(run, submissions, save=False, collect_modules=None):
         if save:
             record = Record(sub.student, sub.notebook, sub.digest, by_name[sub.notebook].fingerprint,
                             grading.results, [(n.file, n.status, n.message) for n in grading.notes],
-                            grading.setup_problems)
+                            grading.setup_problems, getattr(grading, "notebook", None))
             if not grading.internal_error:
                 save_record(o.out, record)
             with lock:

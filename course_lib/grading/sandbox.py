@@ -89,7 +89,8 @@ class Sandbox:
     """A grading run's temporary folder; ``close()`` removes it."""
 
     def __init__(self, root, lib, hidden, uids, limits, blocked):
-        self.root, self.lib, self.hidden, self.uids, self.limits, self.blocked = root, lib, hidden, uids, limits, blocked
+        self.root, self.lib, self.hidden, self.uids = root, lib, hidden, uids
+        self.limits, self.blocked = limits, blocked
         self.warnings = []
 
     @classmethod

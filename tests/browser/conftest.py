@@ -8,7 +8,6 @@ The server's folder is a temporary copy of what a student and an instructor open
 
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -23,9 +22,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
 
 
@@ -93,15 +91,22 @@ class ExecutedSolutions:
 
     def start(self, name):
         if name not in self.pages:
-            page = NotebookPage(self.browser, self.lab, f"solutions/{name}.ipynb", self.artifacts).open()
-            page.menu("Run", "Run All Cells")
+            page = NotebookPage(self.browser, self.lab, f"solutions/{name}.ipynb", self.artifacts)
+            try:
+                page.open().menu("Run", "Run All Cells")
+            except Exception:
+                page.close()
+                raise
             self.pages[name] = page
 
     def get(self, name, timeout=300):
         self.start(name)
         following = self.names[self.names.index(name) + 1:][:self.ahead] if name in self.names else []
         for other in following:
-            self.start(other)
+            try:
+                self.start(other)
+            except Exception:       # not this test's failure: the other notebook's own test retries and reports it
+                pass
         page = self.pages[name]
         if name not in self.done:
             page.wait_until_executed(timeout)

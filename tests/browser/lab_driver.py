@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from course_lib.doctor import chromium_path
+from course_lib.doctor import chromium_path, chromium_wanted
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -58,8 +58,7 @@ def missing_browser():
     except ImportError:
         return f"playwright is not installed; to run the browser tests: {INSTALL_HINT}"
     if chromium_path() is None:
-        return (f"no Chromium at /usr/bin/chromium or $COURSE_CHROMIUM; "
-                f"to run the browser tests: {INSTALL_HINT}")
+        return f"no Chromium at {chromium_wanted()}; to run the browser tests: {INSTALL_HINT}"
     return None
 
 
@@ -267,6 +266,7 @@ class NotebookPage:
         """Click ``top`` in the menu bar, then ``item`` in its menu (as a student does)."""
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(top)}$")).first.click()
         self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
+        return self
 
     def run_all(self, timeout=240):
         """Run > Run All Cells, then wait until the kernel is idle and no cell is queued."""
