@@ -98,6 +98,9 @@ def train(model, X, y, X_val=None, y_val=None, rule=sgd, config=None, schedule=N
             history.val_accuracy.append(model.accuracy(X_val, y_val) if X_val is not None else float("nan"))
             bar.set_postfix(loss=f"{np.mean(history.loss[-history.steps_per_epoch:]):.3f}",
                             val=f"{history.val_accuracy[-1]:.3f}")
+    except BaseException:
+        bar.total = bar.n   # so that closing hides the bar instead of leaving a red one behind
+        raise
     finally:
         bar.close()
     return history

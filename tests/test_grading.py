@@ -545,6 +545,8 @@ def test_the_honest_student_gets_full_marks(graded):
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_an_attacker_gets_0_on_the_attack_and_keeps_the_rest(graded, student):
+    if student == "delegates":
+        _needs_namespaces(graded)  # elsewhere the kernel can read course_lib's real source
     for exercise, (status, score, max_score) in _score(graded["rows"], student).items():
         if exercise in EXPECTED[student]:
             assert (status, score) == EXPECTED[student][exercise], exercise
@@ -553,6 +555,7 @@ def test_an_attacker_gets_0_on_the_attack_and_keeps_the_rest(graded, student):
 
 
 def test_harmless_tricks_keep_full_marks(graded):
+    _needs_namespaces(graded)  # elsewhere a kernel may write into the gradebook
     for student in ("floods", "forges", "daemon", "appends"):
         scores = _score(graded["rows"], student)
         submitted = {e: s for e, s in scores.items() if s[0] != "missing_notebook"}
@@ -573,6 +576,7 @@ def test_unreadable_and_misnamed_files_get_rows(graded):
 
 
 def test_no_forged_rows_and_every_student_exercise_once(graded):
+    _needs_namespaces(graded)
     rows = graded["rows"]
     students = {p.name for p in (graded["root"] / "subs").iterdir()}
     assert {r["student"] for r in rows} == students
@@ -582,7 +586,13 @@ def test_no_forged_rows_and_every_student_exercise_once(graded):
     assert FORGED_ROW.split(",")[0] not in {r["student"] for r in rows}
 
 
+def _needs_namespaces(graded):
+    if graded["run"].host.isolation != "namespaces":
+        pytest.skip(f"needs namespace isolation (root on Linux); here: {graded['run'].host.detail}")
+
+
 def test_no_student_process_outlives_grading(graded):
+    _needs_namespaces(graded)
     assert graded["ticks"], "the daemon never started"
     assert max(graded["ticks"]) < graded["ended"]
     assert graded["gradebook"].read_bytes() == graded["written"]

@@ -10,8 +10,8 @@ process
 2. with namespaces: enters new mount, pid, network and IPC namespaces as pid 1 of its own
    (a small process outside waits for it and dies the way it died), so no process it starts
    can outlive it or see any other process; mounts an empty read-only tmpfs over each hidden
-   folder (the course's sources, solutions and tests, the submissions, the gradebook);
-   reaches no network;
+   folder (the course's sources, solutions and tests, the submissions, the gradebook) and a
+   fresh small one over /tmp and /dev/shm; reaches no network;
 3. caps its address space, processes, file size and core dumps;
 4. takes its slot's unprivileged user when the host runs as root, can never gain privileges
    again, and dies with its parent;
@@ -68,9 +68,12 @@ def unshare(flags):
     _check(_libc.unshare(flags), "unshare")
 
 
+def _bytes(text):
+    return None if text is None else text.encode()
+
+
 def mount(source, target, fstype, flags, data=None):
-    encode = lambda s: None if s is None else s.encode()  # noqa: E731
-    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+    _check(_libc.mount(_bytes(source), _bytes(target), _bytes(fstype), ctypes.c_ulong(flags), _bytes(data)),
            f"mount {target}")
 
 
@@ -221,6 +224,8 @@ def _trial(spec):
 # --------------------------------------------------------------------------------------
 
 class Host:
+    """The host's loop: answer the grading process, fork kernels, report how each one ended."""
+
     def __init__(self, control):
         self.control = control
         self.children = {}  # pid -> kernel id
@@ -229,9 +234,8 @@ class Host:
         signal.set_wakeup_fd(self.wake_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)
 
-    def send(self, message, fds=()):
-        socket.send_fds(self.control, [json.dumps(message).encode()], list(fds)) if fds else \
-            self.control.send(json.dumps(message).encode())
+    def send(self, message):
+        self.control.send(json.dumps(message).encode())
 
     def preload(self, modules):
         loaded = 0
@@ -268,7 +272,8 @@ class Host:
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
                 return level, DETAILS[level]
         if wanted != "session" and os.geteuid() == 0:
-            return "session", "no isolation worked on this system: kernels run as the grader's user"
+            return "session", ("no isolation worked here (namespaces refused, or an unprivileged user cannot read "
+                               "this Python): kernels run as the grader's user")
         return "session", DETAILS["session"] if wanted == "session" else "not root: kernels run as the grader's user"
 
     def spawn(self, spec, channel):

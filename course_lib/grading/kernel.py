@@ -90,17 +90,21 @@ class KernelHost:
         theirs.close()
         self.control, self.lock, self.replies, self.exits = ours, threading.Lock(), queue.Queue(), {}
         threading.Thread(target=self._listen, daemon=True, name="kernel-host").start()
-        trial = {**self.spec(sandbox.kernel_dir("trial", 0), 0, "trial"), "hide": [*sandbox.hidden, str(sandbox.probe)]}
+        trial = {**self.spec("trial", sandbox.uids[0], None), "hide": [*sandbox.hidden, str(sandbox.probe)]}
         ready = self._request({"start": {"preload": list(preload), "isolation": isolation,
                                          "sandbox": str(sandbox.root), "trial": trial}}, timeout)["ready"]
         self.isolation, self.detail = ready["isolation"], ready["detail"]
 
-    def spec(self, folder, slot, number, connection_file=None):
-        """How the host must prepare kernel ``number`` of job ``slot`` (see ``host._prepare``)."""
-        sandbox = self.sandbox
-        return {"id": number, "dir": str(folder), "connection_file": connection_file, "uid": sandbox.uids[slot],
-                "gid": sandbox.uids[slot], "namespaces": getattr(self, "isolation", None) == "namespaces",
-                "hide": sandbox.hidden, "limits": sandbox.limits.as_dict(), "env": sandbox.kernel_env(folder)}
+    def uid(self, slot):
+        """The user job ``slot``'s kernels run as (None: the grader's own, without uid isolation)."""
+        return None if self.isolation == "session" else self.sandbox.uids[slot]
+
+    def spec(self, number, uid, connection_file):
+        """How the host must prepare kernel ``number`` (see ``host._prepare``); makes its folder."""
+        sandbox, folder = self.sandbox, self.sandbox.kernel_dir(number, uid)
+        return {"id": number, "dir": str(folder), "connection_file": connection_file, "uid": uid, "gid": uid,
+                "namespaces": getattr(self, "isolation", None) == "namespaces", "hide": sandbox.hidden,
+                "limits": sandbox.limits.as_dict(), "env": sandbox.kernel_env(folder)}
 
     def _listen(self):
         while True:
@@ -120,7 +124,7 @@ class KernelHost:
     def _request(self, message, timeout=60, fds=()):
         with self.lock:
             data = json.dumps(message).encode()
-            socket.send_fds(self.control, [data], list(fds)) if fds else self.control.send(data)
+            socket.send_fds(self.control, [data], list(fds))
             try:
                 reply = self.replies.get(timeout=timeout)
             except queue.Empty:
@@ -213,19 +217,19 @@ class Kernel:
 
     def __init__(self, host, slot, startup=60):
         self.host, self.number, self.killed, self.serving = host, next(self._numbers), False, None
-        sandbox = host.sandbox
-        self.folder = sandbox.kernel_dir(self.number, slot)
-        self.uid = sandbox.uids[slot]
+        self.uid = host.uid(slot)
+        self.folder = host.sandbox.root / "kernels" / str(self.number)
+        connection = self.folder / "connection.json"
+        spec = host.spec(self.number, self.uid, str(connection))
         info = {"transport": "ipc", "ip": str(self.folder / "k"), "shell_port": 1, "iopub_port": 2,
                 "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(16),
                 "signature_scheme": "hmac-sha256", "kernel_name": "python3"}
-        connection = self.folder / "connection.json"
         connection.write_text(json.dumps(info))
         if self.uid is not None:
             os.chown(connection, self.uid, self.uid)
         self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self.pid = host.spawn(host.spec(self.folder, slot, self.number, str(connection)), theirs)
+            self.pid = host.spawn(spec, theirs)
         finally:
             theirs.close()
         self.client = BlockingKernelClient()

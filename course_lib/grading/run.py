@@ -195,8 +195,12 @@ def write_gradebook(run):
     o = run.options
     records = [run.records[key] for key in sorted(run.records)]
     report.write_gradebook(o.out, records, run.notes)
-    run.text = report.summary(records, run.notes, time.monotonic() - run.started, o.jobs,
-                              f"{run.host.isolation} ({run.host.detail})", run.reused, run.warnings)
+    limits = run.sandbox.limits
+    isolation = (f"{run.host.isolation} ({run.host.detail}); each kernel at most {limits.memory / 2**30:g} GiB of "
+                 f"memory, {limits.processes} processes, files of {limits.file_size // 2**20} MiB, "
+                 f"{o.timeout:g} s per cell and per call")
+    run.text = report.summary(records, run.notes, time.monotonic() - run.started, o.jobs, isolation, run.reused,
+                              run.warnings)
 
 
 RUN_STEPS = (

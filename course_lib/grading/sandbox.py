@@ -132,11 +132,10 @@ class Sandbox:
         path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
         return {**KERNEL_ENV, "PATH": path, "HOME": str(self.root), "MPLCONFIGDIR": str(self.root / "mpl")}
 
-    def kernel_dir(self, number, slot):
-        """A new folder for kernel ``number`` of job ``slot``, owned by that job's user."""
+    def kernel_dir(self, number, uid):
+        """A new folder for kernel ``number``, owned by ``uid`` (None: by the grader)."""
         folder = self.root / "kernels" / str(number)
         folder.mkdir(mode=0o700)
-        uid = self.uids[slot]
         if uid is not None:
             os.chown(folder, uid, uid)
         return folder

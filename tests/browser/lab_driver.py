@@ -210,8 +210,7 @@ PAGE_STATE_JS = r"""
             : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
         prompt: prompt ? prompt.textContent.trim() : '',
         stderr: stderr.map((o) => o.textContent),
-        images: images.map((img) => ({complete: img.complete, width: img.naturalWidth,
-                                       src: img.src.length > 200 ? img.src.slice(-200) + '#' + img.src.length : img.src})),
+        images: images.map((img) => ({complete: img.complete, width: img.naturalWidth})),
         widgets: cell.querySelectorAll('.jp-OutputArea .jupyter-widgets').length,
         widgetErrors: outputs.map((o) => o.textContent)
             .filter((t) => /Error displaying widget|Failed to load model class/.test(t)),
@@ -228,9 +227,10 @@ TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w*(Error|Excep
 
 
 class NotebookPage:
-    """One notebook open in JupyterLab in its own browser page.
+    """One notebook open in JupyterLab in its own browser page (and its own Lab workspace).
 
-    cells: the notebook's cells as stored on disk (nbformat dicts), to match page cells by index.
+    path: the notebook's path under the server's root. Cells are addressed by index, in the
+    order of the notebook file (every cell stays in the page: see ``LAB_SETTINGS``).
     """
 
     opened = 0
