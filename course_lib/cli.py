@@ -10,7 +10,9 @@ import sys
 
 from . import __version__
 
-COMMAND_MODULES = ["course_lib.lab", "course_lib.doctor", "course_lib.release", "course_lib.execute", "course_lib.grading.command"]
+COMMAND_MODULES = [
+    "course_lib.lab", "course_lib.doctor", "course_lib.release", "course_lib.execute", "course_lib.grading.command",
+]
 """The modules of the sub-commands, in the order ``course --help`` lists them."""
 
 

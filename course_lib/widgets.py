@@ -22,6 +22,8 @@ import io
 from contextlib import contextmanager
 
 import ipywidgets as widgets
+import math
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -44,6 +46,16 @@ DEFAULT_LEARNING_RATES = {
     "sgd": 0.95, "sgd_momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.3, "adam": 0.3,
 }
 """The learning rate a rule starts at when it is picked (the values of the notebook's bowl figure)."""
+
+def on_log_grid(slider, value):
+    """``value`` moved to the nearest value a ``FloatLogSlider`` can show.
+
+    The browser snaps a log slider to its grid (min + k * step in the exponent) whenever it
+    redraws and sends the snapped value back; starting on the grid keeps kernel and page agreeing.
+    """
+    k = round((math.log(value, slider.base) - slider.min) / slider.step)
+    return slider.base ** (slider.min + k * slider.step)
+
 
 _FAR = 1e6
 """Paths are clipped to this many window sizes around the window before drawing, so that a
@@ -71,7 +83,7 @@ class TrajectoryView:
     GRID = 120
     """Grid points per side of the contour plot (drawn once per surface)."""
 
-    def __init__(self, size=(6.4, 4.6), dpi=90):
+    def __init__(self, size=(6.4, 4.6), dpi=110):
         self.figure = Figure(figsize=size, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.ax = self.figure.add_subplot()
@@ -159,7 +171,8 @@ class Playground:
                                 f"(a function w, dw, config -> next_w, config), got {type(rule).__name__}")
         self.view = TrajectoryView()
         self.controls = self._make_controls()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="auto"))
+        width = round(self.view.figure.get_figwidth() * self.view.figure.dpi)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))   # 1:1, never stretched
         self.status = widgets.HTML()
         self._quiet = False
         for control in self.controls.values():
@@ -175,7 +188,7 @@ class Playground:
         controls = {
             "surface": widgets.Dropdown(options=list(self.surfaces), value=first_surface, description="surface"),
             "rule": widgets.Dropdown(options=list(self.rules), description="update rule"),
-            "learning_rate": widgets.FloatLogSlider(value=0.1, base=10, min=-4, max=1, step=0.05,
+            "learning_rate": widgets.FloatLogSlider(value=0.1, base=10, min=-4, max=1, step=0.01,
                                                     readout_format=".3g", description="learning rate"),
             "momentum": widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01,
                                             description="momentum μ"),
@@ -215,7 +228,8 @@ class Playground:
         used = HYPERPARAMETERS.get(name, ())
         for key in ("momentum", "decay_rate", "beta1", "beta2"):
             self.controls[key].layout.display = None if key in used else "none"
-        self._set_quietly(self.controls["learning_rate"], DEFAULT_LEARNING_RATES.get(name, 0.1))
+        self._set_quietly(self.controls["learning_rate"],
+                          on_log_grid(self.controls["learning_rate"], DEFAULT_LEARNING_RATES.get(name, 0.1)))
 
     def _surface_changed(self):
         """Move the start sliders to the new surface's window and its suggested start."""

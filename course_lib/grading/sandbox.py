@@ -30,6 +30,9 @@ __all__ = ["Sandbox", "Limits", "KERNEL_MODULES", "blocked_copy"]
 KERNEL_MODULES = ("agent.py", "wire.py", "probes.py", "host.py")
 """The files of course_lib.grading a kernel needs; the rest (the tests' runner) stays out."""
 
+PREFIX = "course-grade-"
+"""The name of every sandbox folder starts so (in the temporary folder)."""
+
 FIRST_UID = 64000
 """Kernels run as users from here up (skipping any that exist), one per job, when grading as root."""
 
@@ -96,8 +99,10 @@ class Sandbox:
     @classmethod
     def create(cls, blocked, hide, jobs, limits=Limits()):
         """blocked: function names; hide: folders kernels must not see; jobs: how many kernels at once."""
-        root = Path(tempfile.mkdtemp(prefix="course-grade-"))
+        _remove_stale()
+        root = Path(tempfile.mkdtemp(prefix=PREFIX))
         root.chmod(0o711)
+        (root / "grader.pid").write_text(str(os.getpid()))
         lib = root / "lib"
         names = blocked_copy(Path(course_lib.__file__).parent, lib / "course_lib", set(blocked))
         for path in [lib, *lib.rglob("*")]:
@@ -149,6 +154,17 @@ class Sandbox:
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _remove_stale():
+    """Remove the sandboxes of graders that were killed (their process is gone) and could not clean up."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            os.kill(int((folder / "grader.pid").read_text()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, ValueError):
+            pass
 
 
 def _free_uids(count):
