@@ -17,3 +17,7 @@ One module per idea:
 """
 
 __version__ = "0.1.0"
+
+from .memory import reuse_freed_memory
+
+reuse_freed_memory()

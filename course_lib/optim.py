@@ -44,12 +44,14 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 
 def ewma_step(average, x, beta):
-    """One step of an exponentially weighted moving average: ``beta * average + (1 - beta) * x``.
+    """One step of an exponentially weighted moving average: ``beta * average + (1 - beta) * x``,
+    computed as ``average + (1 - beta) * (x - average)`` in one new array.
 
-    Returns a new array; ``average`` and ``x`` are not modified.
+    ``average`` and ``x`` are not modified.
     """
-    new = average * beta
-    new += (1 - beta) * x
+    new = x - average
+    new *= 1 - beta
+    new += average
     return new
 
 
@@ -109,8 +111,9 @@ def _check_arrays(rule, w, dw):
     """Raise a clear error when ``dw`` cannot be the gradient of ``w``."""
     if np.shape(w) != np.shape(dw):
         raise ValueError(f"{rule}: w has shape {np.shape(w)} but dw has shape {np.shape(dw)}; they must match")
-    # A sum is a cheap test; the exact test runs only when the sum is not finite.
-    if not np.isfinite(np.sum(dw)) and not np.isfinite(dw).all():
+    # A dot product (one fast BLAS pass) is NaN or inf when any entry is; it can also overflow for
+    # huge finite entries, so the exact test runs only when the quick one fails.
+    if not np.isfinite(np.vdot(dw, dw)) and not np.isfinite(dw).all():
         bad = np.size(dw) - np.count_nonzero(np.isfinite(dw))
         raise FloatingPointError(
             f"{rule}: the gradient dw has {bad} NaN or infinite entries; the loss has diverged "
