@@ -15,17 +15,22 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
+def lab_command(folder, no_browser=False, port=None):
+    """The JupyterLab command line for ``folder``, run by this Python."""
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}"]
+    if no_browser:
+        command.append("--no-browser")
+    if port:
+        command.append(f"--port={port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:   # containers and CI machines often run as root
+        command.append("--allow-root")
+    return command
+
+
 def run(args):
     folder = course_root() / "notebooks"
     if not folder.is_dir():
         print(f"course lab: no notebooks/ folder in {course_root()}; run this from the course folder", file=sys.stderr)
         return 2
-    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}"]
-    if args.no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:   # containers and CI machines often run as root
-        command.append("--allow-root")
-    if args.port:
-        command.append(f"--port={args.port}")
     print(f"Opening {folder} in JupyterLab (Ctrl+C to stop).")
-    return subprocess.call(command)
+    return subprocess.call(lab_command(folder, args.no_browser, args.port))

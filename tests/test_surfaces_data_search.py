@@ -217,3 +217,16 @@ def test_course_doctor_explains_a_broken_mnist_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "course_lib.cli", "doctor"], capture_output=True, text=True, env=env)
     assert result.returncode == 1
     assert "lacks train-images-idx3-ubyte" in result.stdout and "unset COURSE_MNIST_DIR" in result.stdout
+
+
+def test_course_lab_runs_jupyterlab_on_the_notebooks_even_as_root(monkeypatch):
+    import os
+
+    from course_lib.lab import lab_command
+
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    command = lab_command("/course/notebooks", no_browser=True, port=8899)
+    assert command[:4] == [sys.executable, "-m", "jupyter", "lab"]
+    assert {"--ServerApp.root_dir=/course/notebooks", "--no-browser", "--port=8899", "--allow-root"} <= set(command)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert "--allow-root" not in lab_command("/course/notebooks")
