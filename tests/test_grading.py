@@ -663,3 +663,16 @@ def test_a_killed_run_resumes_to_the_same_gradebook(graded, tmp_path):
     assert (tmp_path / "resumed" / "grades.csv").read_bytes() == (tmp_path / "whole" / "grades.csv").read_bytes()
     for feedback in (tmp_path / "whole" / "feedback").iterdir():
         assert (tmp_path / "resumed" / "feedback" / feedback.name).read_bytes() == feedback.read_bytes()
+
+
+def test_a_python_under_tmp_shows_through_the_kernels_private_tmp(tmp_path):
+    """CI may check the course out (and make its virtual environment) under /tmp, which each
+    kernel gets a fresh private copy of: what kernels need there must stay visible."""
+    from course_lib.grading.host import covered
+
+    venv, sandbox = tmp_path / "checkout" / ".venv", tmp_path / "course-grading-x"
+    (venv / "lib").mkdir(parents=True)
+    sandbox.mkdir()
+    assert str(tmp_path).startswith("/tmp/")
+    tmp = {folder: kept for folder, _, kept in covered([str(venv / "lib"), str(venv)], str(sandbox))}
+    assert tmp["/tmp"] == sorted([str(venv), str(sandbox)])

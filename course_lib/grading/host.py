@@ -117,9 +117,10 @@ PRIVATE = {"/tmp": "size=256m,mode=1777", "/dev/shm": "size=64m,mode=1777"}
 
 
 def covered(needed, sandbox):
-    """``[(folder, options, kept)]`` for ``_isolate_namespaces``: the private scratch folders, and
-    for each folder of ``needed`` another user cannot reach, the first folder on its path that
-    others may not enter (no o+x), keeping the needed folders below it."""
+    """``[(folder, options, kept)]`` for ``_isolate_namespaces``: the private scratch folders, keeping
+    the needed folders and the sandbox below them, and for each folder of ``needed`` another user
+    cannot reach, the first folder on its path that others may not enter (no o+x), keeping the
+    needed folders below it."""
     found = {}
     for path in needed:
         parts = os.path.abspath(path).split(os.sep)
@@ -130,7 +131,10 @@ def covered(needed, sandbox):
                 break
     for folder, options in PRIVATE.items():
         if os.path.isdir(folder) and folder not in found:
-            found[folder] = [options, {sandbox} if sandbox.startswith(folder + os.sep) else set()]
+            # what kernels need below a private folder shows through it (Python itself may live
+            # under /tmp, e.g. a CI checkout's virtual environment)
+            below = {os.path.abspath(p) for p in [*needed, sandbox] if os.path.abspath(p).startswith(folder + os.sep)}
+            found[folder] = [options, below]
     return [(folder, options, sorted(p for p in kept if not any(p.startswith(q + os.sep) for q in kept)))
             for folder, (options, kept) in sorted(found.items())]
 
