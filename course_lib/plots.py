@@ -1,4 +1,4 @@
-"""The course's figures, in one style: contours with trajectories, loss curves, histograms.
+"""The course's figures, in one style: contours with trajectories, and curves.
 
 Every function draws on an ``ax`` (a new figure when None), gives it a title, axis labels
 and a legend where there is more than one line, and returns the ax.
@@ -7,7 +7,7 @@ and a legend where there is more than one line, and returns the ax.
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["COLORS", "color", "use_style", "new_ax", "contour", "trajectories", "curves", "histograms", "smooth"]
+__all__ = ["COLORS", "color", "use_style", "new_ax", "contour", "trajectories", "curves", "smooth"]
 
 COLORS = {
     "sgd": "#1f77b4", "sgd_momentum": "#ff7f0e", "nesterov": "#2ca02c",
@@ -48,9 +48,9 @@ def contour(surface, ax=None, title=None, n=200):
     levels = surface.levels if surface.levels is not None else 15
     ax.contourf(X, Y, Z, levels=levels, cmap="Blues_r", alpha=0.55, extend="both")
     ax.contour(X, Y, Z, levels=levels, colors="k", linewidths=0.4, alpha=0.5)
-    for i, (mx, my) in enumerate(surface.minima):
-        ax.plot(mx, my, marker="*", ms=13, color="gold", mec="k", ls="none",
-                label="global minimum" if i == 0 else "local minimum", zorder=5)
+    for i, (mx, my) in enumerate(surface.minima):   # the global minimum first, then local ones
+        ax.plot(mx, my, marker="*", ms=13, color="gold" if i == 0 else "white", mec="k", ls="none",
+                label=("global minimum" if i == 0 else "local minimum") if i < 2 else None, zorder=5)
     ax.set_xlim(surface.xlim)
     ax.set_ylim(surface.ylim)
     ax.set_xlabel("$x$")
@@ -96,19 +96,3 @@ def curves(series, ax=None, title="", xlabel="step", ylabel="loss", logy=False, 
     if len(series) > 1:
         ax.legend(loc="best")
     return ax
-
-
-def histograms(activations, axes=None, title="", bins=30, value_range=(0, 1), color_=None):
-    """One histogram per hidden layer's activations, side by side, on shared axes."""
-    if axes is None:
-        _, axes = plt.subplots(1, len(activations), figsize=(2.2 * len(activations), 2.4), sharey=True)
-    axes = np.atleast_1d(axes)
-    for i, (ax, a) in enumerate(zip(axes, activations), start=1):
-        counts, edges = np.histogram(np.ravel(a), bins=bins, range=value_range)
-        ax.stairs(counts, edges, fill=True, color=color_ or _CYCLE[0], alpha=0.85)
-        ax.set_title(f"layer {i}", fontsize=9, fontweight="normal")
-        ax.set_xlabel("activation")
-    axes[0].set_ylabel("count")
-    if title:
-        axes[0].figure.suptitle(title, fontweight="bold")
-    return axes
