@@ -12,18 +12,14 @@ array([0., 0., 1.])
 
 import numpy as np
 
+from .layers import log_softmax
+
 __all__ = ["softmax", "ensemble_accuracy"]
 
 
 def softmax(scores):
-    """Class probabilities from scores: (..., C) -> (..., C), each row summing to 1.
-
-    ``exp(s - max s) / sum exp(s - max s)``: subtracting the row's maximum changes nothing
-    mathematically and keeps ``exp`` from overflowing.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    """Class probabilities from scores: (..., C) -> (..., C), each row summing to 1 (float64)."""
+    return np.exp(log_softmax(np.asarray(scores, dtype=np.float64)))
 
 
 def ensemble_accuracy(member_scores, y):

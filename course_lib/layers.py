@@ -21,7 +21,7 @@ __all__ = [
     "relu_forward", "relu_backward",
     "sigmoid_forward", "sigmoid_backward",
     "tanh_forward", "tanh_backward",
-    "softmax_cross_entropy",
+    "log_softmax", "softmax_cross_entropy",
     "batchnorm_forward", "batchnorm_backward",
     "dropout_forward", "dropout_backward",
     "ACTIVATIONS",
@@ -117,6 +117,16 @@ ACTIVATIONS = {
 # Loss
 # --------------------------------------------------------------------------------------
 
+def log_softmax(scores):
+    """Log class probabilities from scores, along the last axis: (..., C) -> (..., C).
+
+    ``s - max s - log sum exp(s - max s)``: subtracting each row's maximum changes nothing
+    mathematically and keeps ``exp`` from overflowing.
+    """
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 def softmax_cross_entropy(scores, y):
     """Mean softmax cross-entropy loss and its gradient.
 
@@ -127,9 +137,7 @@ def softmax_cross_entropy(scores, y):
     if scores.ndim != 2 or y.shape != (scores.shape[0],):
         raise ValueError(f"softmax_cross_entropy: expected scores (N, C) and y (N,); got {scores.shape} and {y.shape}")
     n = scores.shape[0]
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_sum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    log_probs = shifted - log_sum
+    log_probs = log_softmax(scores)
     rows = np.arange(n)
     loss = -float(log_probs[rows, y].mean())
     dscores = np.exp(log_probs)
