@@ -1,37 +1,36 @@
 """Speed of course_lib against PyTorch (CPU), measured in one process.
 
-    python benchmarks/training.py [--epochs-repeat 3] [--steps 200]
+    python benchmarks/training.py [--rounds 5] [--steps 50]
 
 Prints, for each workload, course_lib's time, PyTorch's time and their ratio (course_lib / PyTorch;
 below 1 means course_lib is faster):
 
 1. one training epoch of a 784-1000-10 sigmoid network, batch 100, Adam, float32, on MNIST
-   (from $COURSE_MNIST_DIR) or on synthetic data of the same shape (60000 x 784);
+   (from $COURSE_MNIST_DIR) or on synthetic data of the same shape (60000 x 784), run by
+   ``course_lib.train.train``;
 2. one Adam step on 1M float32 parameters.
 
-Then where course_lib's epoch time goes (forward+backward vs the update rule).
-Needs the bench extra (pip install -e ".[bench]") for the PyTorch side; without it only
-course_lib's times are printed.
+The two sides take turns, round after round, so that a burst of load on the machine hits both;
+each line gives the median over the rounds and the ratio's range. Then where course_lib's epoch
+goes (forward+backward vs the update rule). Needs the bench extra (pip install -e ".[bench]") for
+the PyTorch side; without it only course_lib's times are printed.
 """
 
 import argparse
 import os
+import statistics
 import time
 
 import numpy as np
 
-from course_lib import data, optim
+from course_lib import data, optim, train
 from course_lib.model import MLP
 
 
-def best_of(repeats, fn):
-    """The fastest of ``repeats`` timed calls of fn(), in seconds (the least disturbed run)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def training_data():
@@ -43,22 +42,22 @@ def training_data():
 
 
 class CourseEpoch:
-    """One epoch of course_lib: the network's loss and gradients, then adam on every parameter."""
+    """One epoch of ``train.train`` with adam; ``update_seconds`` sums the time spent in the rule."""
 
     def __init__(self, X, y, batch_size=100):
         self.X, self.y, self.batch_size = X, y, batch_size
         self.net = MLP([784, 1000, 10], activation="sigmoid", init="xavier_uniform", seed=0)
-        self.configs = {name: {"learning_rate": 1e-3} for name in self.net.params}
-        self.rng = np.random.default_rng(0)
-        self.time_update = 0.0
+        self.update_seconds = 0.0
+
+    def timed_adam(self, w, dw, config):
+        start = time.perf_counter()
+        result = optim.adam(w, dw, config)
+        self.update_seconds += time.perf_counter() - start
+        return result
 
     def __call__(self):
-        for X_batch, y_batch in data.minibatches(self.X, self.y, self.batch_size, self.rng):
-            _, grads = self.net.loss(X_batch, y_batch)
-            start = time.perf_counter()
-            for name, w in self.net.params.items():
-                self.net.params[name], self.configs[name] = optim.adam(w, grads[name], self.configs[name])
-            self.time_update += time.perf_counter() - start
+        train.train(self.net, self.X, self.y, rule=self.timed_adam, config={"learning_rate": 1e-3},
+                    epochs=1, batch_size=self.batch_size, progress=False)
 
 
 def torch_epoch(X, y, batch_size=100):
@@ -83,22 +82,25 @@ def torch_epoch(X, y, batch_size=100):
 
 
 def adam_steps(n_params, steps):
+    """Two functions, each taking ``steps`` Adam steps on n_params float32 parameters."""
     rng = np.random.default_rng(0)
     w = rng.standard_normal(n_params, dtype=np.float32)
     grads = [rng.standard_normal(n_params, dtype=np.float32) for _ in range(4)]
+    state = {"w": w, "config": {"learning_rate": 1e-3}}
 
     def course():
-        nonlocal w
-        config = {"learning_rate": 1e-3}
+        w, config = state["w"], state["config"]
         for k in range(steps):
             w, config = optim.adam(w, grads[k % 4], config)
+        state.update(w=w, config=config)
 
     def torch_version():
         import torch
 
-        p = torch.nn.Parameter(torch.from_numpy(w.copy()))
-        opt = torch.optim.Adam([p], lr=1e-3)
-        torch_grads = [torch.from_numpy(g) for g in grads]
+        if "torch" not in state:
+            p = torch.nn.Parameter(torch.from_numpy(w.copy()))
+            state["torch"] = (p, torch.optim.Adam([p], lr=1e-3), [torch.from_numpy(g) for g in grads])
+        p, opt, torch_grads = state["torch"]
         for k in range(steps):
             p.grad = torch_grads[k % 4]
             opt.step()
@@ -106,45 +108,58 @@ def adam_steps(n_params, steps):
     return course, torch_version
 
 
+def take_turns(rounds, course, torch_fn):
+    """Time course() and torch_fn() alternately, ``rounds`` times each, after one warm-up call of each."""
+    course()
+    if torch_fn:
+        torch_fn()
+    times = {"course": [], "torch": []}
+    for _ in range(rounds):
+        times["course"].append(seconds(course))
+        if torch_fn:
+            times["torch"].append(seconds(torch_fn))
+    return times
+
+
+def report(name, times, per=1):
+    t = statistics.median(times["course"]) / per
+    if not times["torch"]:
+        print(f"{name:<24}{t * 1e3:>10.2f}ms{'-':>12}{'-':>8}")
+        return
+    ratios = [a / b for a, b in zip(times["course"], times["torch"])]
+    print(f"{name:<24}{t * 1e3:>10.2f}ms{statistics.median(times['torch']) / per * 1e3:>10.2f}ms"
+          f"{statistics.median(ratios):>8.2f}   ({min(ratios):.2f} to {max(ratios):.2f})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs-repeat", type=int, default=3, help="epochs timed per side (best is kept)")
-    parser.add_argument("--steps", type=int, default=200, help="Adam steps per timing on 1M parameters")
+    parser.add_argument("--rounds", type=int, default=5, help="timed epochs per side, taking turns")
+    parser.add_argument("--steps", type=int, default=50, help="Adam steps on 1M parameters per timing "
+                                                                "(15 timings per side, taking turns)")
     args = parser.parse_args()
     try:
         import torch
-        has_torch = True
         torch.set_num_threads(os.cpu_count())
     except ImportError:
-        has_torch = False
+        torch = None
         print("PyTorch is not installed (pip install -e '.[bench]'): course_lib's times only.\n")
 
     X, y, source = training_data()
-    print(f"workload 1: one epoch, 784-1000-10 sigmoid, batch 100, Adam, float32, on {source}; "
-          f"{os.cpu_count()} cores, numpy {np.__version__}" + (f", torch {torch.__version__}" if has_torch else ""))
+    print(f"one epoch: 784-1000-10 sigmoid, batch 100, Adam, float32, on {source}; {os.cpu_count()} cores, "
+          f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")
+          + f"; load average {os.getloadavg()[0]:.2f}")
     course = CourseEpoch(X, y)
-    course()                                       # warm-up epoch
-    course.time_update = 0.0
-    t_course = best_of(args.epochs_repeat, course)
-    update_share = course.time_update / args.epochs_repeat
-    rows = [("epoch (600 steps)", t_course)]
+    epochs = take_turns(args.rounds, course, torch and torch_epoch(X, y))
+    update_share = course.update_seconds / (args.rounds + 1)
     course_adam, torch_adam = adam_steps(1_000_000, args.steps)
-    course_adam()
-    rows.append((f"Adam step, 1M params", best_of(3, course_adam) / args.steps))
-    if has_torch:
-        run = torch_epoch(X, y)
-        run()
-        torch_times = [best_of(args.epochs_repeat, run)]
-        torch_adam()
-        torch_times.append(best_of(3, torch_adam) / args.steps)
-    print(f"\n{'workload':<24}{'course_lib':>12}{'PyTorch':>12}{'ratio':>8}")
-    for i, (name, t) in enumerate(rows):
-        if has_torch:
-            print(f"{name:<24}{t * 1e3:>10.1f}ms{torch_times[i] * 1e3:>10.1f}ms{t / torch_times[i]:>8.2f}")
-        else:
-            print(f"{name:<24}{t * 1e3:>10.1f}ms{'-':>12}{'-':>8}")
-    print(f"\nwhere course_lib's epoch goes: forward+backward {1e3 * (t_course - update_share):.0f} ms, "
-          f"Adam updates {1e3 * update_share:.0f} ms ({100 * update_share / t_course:.0f}%)")
+    steps = take_turns(15, course_adam, torch and torch_adam)
+
+    print(f"\n{'workload':<24}{'course_lib':>12}{'PyTorch':>12}{'ratio':>8}   (range over rounds)")
+    report("epoch (600 steps)", epochs)
+    report("Adam step, 1M params", steps, per=args.steps)
+    t_epoch = statistics.median(epochs["course"])
+    print(f"\nwhere course_lib's epoch goes: forward+backward and the trainer {1e3 * (t_epoch - update_share):.0f} ms, "
+          f"Adam updates {1e3 * update_share:.0f} ms ({100 * update_share / t_epoch:.0f}%)")
 
 
 if __name__ == "__main__":

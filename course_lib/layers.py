@@ -80,11 +80,13 @@ def relu_backward(dout, cache):
 
 
 def sigmoid_forward(x):
-    """``1 / (1 + exp(-x))``, any shape, without overflow for large ``|x|``. cache: out."""
-    # exp of -|x| never overflows; the two halves of the sigmoid are written with it.
-    z = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1, z)
-    out /= 1 + z
+    """``1 / (1 + exp(-x))``, any shape. cache: out.
+
+    For very negative x (below -88 in float32) exp(-x) overflows to inf, and 1 / (1 + inf) = 0
+    is the right limit: the overflow is expected, so its warning is silenced.
+    """
+    with np.errstate(over="ignore"):
+        out = 1 / (1 + np.exp(-x))
     return out, out
 
 

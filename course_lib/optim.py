@@ -34,7 +34,7 @@ import numpy as np
 
 __all__ = [
     "sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "RULES",
-    "ewma", "ewma_step", "debias", "rms_scaled",
+    "ewma", "ewma_step", "debias", "rms_update",
     "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
 ]
 
@@ -60,17 +60,18 @@ def debias(average, beta, t):
     return average / (1 - beta**t)
 
 
-def rms_scaled(x, mean_square, learning_rate, epsilon):
-    """``learning_rate * x / (sqrt(mean_square) + epsilon)``, computed in one new array.
+def rms_update(w, x, mean_square, learning_rate, epsilon):
+    """``w - learning_rate * x / (sqrt(mean_square) + epsilon)``, computed in one new array.
 
-    The step of AdaGrad, RMSProp and Adam: each coordinate is divided by the root of its
-    (summed or averaged) squared gradients.
+    The update of AdaGrad, RMSProp and Adam: each coordinate's step is divided by the root
+    of its (summed or averaged) squared gradients. The arrays given are not modified.
     """
-    step = np.sqrt(mean_square)
-    step += epsilon
-    np.divide(x, step, out=step)
-    step *= learning_rate
-    return step
+    next_w = np.sqrt(mean_square)
+    next_w += epsilon
+    np.divide(x, next_w, out=next_w)
+    next_w *= -learning_rate
+    next_w += w
+    return next_w
 
 
 def _settings(rule, config, defaults, state_names, w):
@@ -186,7 +187,7 @@ def adagrad(w, dw, config=None):
     _check_arrays("adagrad", w, dw)
     config = _settings("adagrad", config, {"learning_rate": 1e-2, "epsilon": 1e-8}, ("cache",), w)
     cache = config["cache"] + dw * dw
-    next_w = w - rms_scaled(dw, cache, config["learning_rate"], config["epsilon"])
+    next_w = rms_update(w, dw, cache, config["learning_rate"], config["epsilon"])
     config["cache"] = cache
     return next_w, config
 
@@ -205,7 +206,7 @@ def rmsprop(w, dw, config=None):
     config = _settings("rmsprop", config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
                        ("cache",), w)
     cache = ewma_step(config["cache"], dw * dw, config["decay_rate"])
-    next_w = w - rms_scaled(dw, cache, config["learning_rate"], config["epsilon"])
+    next_w = rms_update(w, dw, cache, config["learning_rate"], config["epsilon"])
     config["cache"] = cache
     return next_w, config
 
@@ -217,6 +218,13 @@ def adam(w, dw, config=None):
     m = beta1 * m + (1 - beta1) * dw          m_hat = m / (1 - beta1**t)
     v = beta2 * v + (1 - beta2) * dw**2       v_hat = v / (1 - beta2**t)
     w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    The last line is computed as the paper's Section 2 suggests, with both corrections folded
+    into two scalars; it is the same update, without two arrays of temporaries:
+
+    w = w - learning_rate_t * m / (sqrt(v) + epsilon_t),
+        learning_rate_t = learning_rate * sqrt(1 - beta2**t) / (1 - beta1**t),
+        epsilon_t = epsilon * sqrt(1 - beta2**t)
 
     config:
         learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8)
@@ -233,9 +241,9 @@ def adam(w, dw, config=None):
     t = config["t"] + 1
     m = ewma_step(config["m"], dw, beta1)
     v = ewma_step(config["v"], dw * dw, beta2)
-    m_hat = debias(m, beta1, t)
-    v_hat = debias(v, beta2, t)
-    next_w = w - rms_scaled(m_hat, v_hat, config["learning_rate"], config["epsilon"])
+    root_correction2 = math.sqrt(1 - beta2**t)
+    learning_rate_t = config["learning_rate"] * root_correction2 / (1 - beta1**t)
+    next_w = rms_update(w, m, v, learning_rate_t, config["epsilon"] * root_correction2)
     config.update(m=m, v=v, t=t)
     return next_w, config
 
