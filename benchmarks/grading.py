@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course_lib.grading.run import Options, grade_class
+from course_instructor.grading.run import Options, grade_class
 from course_lib.paths import course_root
 
 

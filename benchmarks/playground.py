@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from course_lib import optim
+from course_lib.reference import optim
 from course_lib.surfaces import SURFACES
 from course_lib.widgets import playground, run
 

@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-from course_lib import data, optim, train
+from course_lib import data, train
+from course_lib.reference import optim
 from course_lib.model import MLP
 
 

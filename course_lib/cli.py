@@ -1,19 +1,29 @@
-"""The ``course`` command: open the course, check the set-up, and the instructor's tools.
+"""The ``course`` command: open the course and check the set-up; for instructors, their tools.
 
 Each sub-command lives in its own module, which provides ``register(subparsers)``: it adds its
-parser and sets ``func(args) -> exit code``.
+parser and sets ``func(args) -> exit code``. The instructor's commands come from the
+``course_instructor`` package, which a student's copy of the course does not contain: there
+``course --help`` lists only what a student uses.
 """
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 from . import __version__
 
-COMMAND_MODULES = [
-    "course_lib.lab", "course_lib.doctor", "course_lib.release", "course_lib.execute", "course_lib.grading.command",
-]
-"""The modules of the sub-commands, in the order ``course --help`` lists them."""
+STUDENT_COMMANDS = ["course_lib.lab", "course_lib.doctor"]
+"""The modules of the students' sub-commands, in the order ``course --help`` lists them."""
+
+INSTRUCTOR_COMMANDS = ["course_instructor.release", "course_instructor.execute", "course_instructor.grading.command"]
+"""The instructor's sub-commands, listed after the students' when ``course_instructor`` is installed."""
+
+
+def command_modules():
+    """The sub-command modules this installation has."""
+    instructor = importlib.util.find_spec("course_instructor") is not None
+    return STUDENT_COMMANDS + (INSTRUCTOR_COMMANDS if instructor else [])
 
 
 def build_parser():
@@ -23,7 +33,7 @@ def build_parser():
         epilog="Run 'course COMMAND --help' for the options of each command.")
     parser.add_argument("--version", action="version", version=f"course_lib {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(subparsers)
     return parser
 

@@ -18,21 +18,22 @@ from .train import History, train
 __all__ = ["fit", "fit_switching", "concat"]
 
 
-def fit(sizes, X, y, X_val, y_val, rule, config=None, schedule=None, epochs=20, seed=0, description=None):
-    """Train a new ``MLP(sizes, seed=seed)`` with ``rule``; return ``(model, History)``.
+def fit(sizes, X, y, X_val, y_val, rule, config=None, schedule=None, epochs=20, seed=0, description=None,
+        init=0.1):
+    """Train a new ``MLP(sizes, init=init, seed=seed)`` with ``rule``; return ``(model, History)``.
 
     X: (N, D) training inputs, y: (N,) labels; X_val, y_val: the held-out set whose accuracy the
     history records each epoch. rule, config, schedule, epochs: as in ``course_lib.train.train``.
-    seed: the initial weights and the order of the minibatches.
+    seed: the initial weights and the order of the minibatches. init: as in ``MLP``.
     """
-    model = MLP(sizes, seed=seed)
+    model = MLP(sizes, init=init, seed=seed)
     history = train(model, X, y, X_val, y_val, rule=rule, config=config, schedule=schedule, epochs=epochs,
                     seed=seed, description=description or getattr(rule, "__name__", None))
     return model, history
 
 
-def fit_switching(sizes, X, y, X_val, y_val, first, then, switch_epoch, epochs=20, seed=0):
-    """Train a new ``MLP(sizes, seed=seed)`` with one rule, then another; return ``(model, History)``.
+def fit_switching(sizes, X, y, X_val, y_val, first, then, switch_epoch, epochs=20, seed=0, init=0.1):
+    """Train a new ``MLP(sizes, init=init, seed=seed)`` with one rule, then another; return ``(model, History)``.
 
     first, then: ``(rule, config)`` pairs. ``first`` trains epochs 1..switch_epoch, ``then`` the
     remaining ``epochs - switch_epoch`` epochs, starting from fresh state (its own velocity).
@@ -43,7 +44,7 @@ def fit_switching(sizes, X, y, X_val, y_val, first, then, switch_epoch, epochs=2
         raise ValueError(f"fit_switching: switch_epoch must be between 1 and epochs - 1 = {epochs - 1}, "
                          f"got {switch_epoch!r}")
     (rule_a, config_a), (rule_b, config_b) = first, then
-    model = MLP(sizes, seed=seed)
+    model = MLP(sizes, init=init, seed=seed)
     before = train(model, X, y, X_val, y_val, rule=rule_a, config=config_a, epochs=switch_epoch, seed=seed,
                    description=f"{rule_a.__name__} then {rule_b.__name__}")
     after = train(model, X, y, X_val, y_val, rule=rule_b, config=config_b, epochs=epochs - switch_epoch,

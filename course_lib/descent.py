@@ -1,23 +1,8 @@
-"""Gradient descent, and the path any update rule takes on a function."""
+"""The path any update rule takes on a function (the trajectories of notebooks 01 and 02)."""
 
 import numpy as np
 
-__all__ = ["gradient_descent", "trajectory"]
-
-
-def gradient_descent(grad, x0, learning_rate, num_steps):
-    """Plain gradient descent: x_{k+1} = x_k - learning_rate * grad(x_k).
-
-    grad: function from an array shaped like x0 to its gradient (same shape).
-    Returns the trajectory, shape (num_steps + 1, *x0.shape): x0 first. ``x0`` is not modified.
-    """
-    x = np.array(x0, dtype=float)
-    path = np.empty((num_steps + 1, *x.shape))
-    path[0] = x
-    for k in range(num_steps):
-        x = x - learning_rate * np.asarray(grad(x))
-        path[k + 1] = x
-    return path
+__all__ = ["trajectory"]
 
 
 def trajectory(rule, grad, x0, num_steps, config=None):

@@ -1,37 +1,13 @@
-"""Gradients by central differences, to check analytic gradients against.
+"""Comparing gradients: the relative error between an analytic and a numerical gradient.
 
-``numerical_gradient(f, x)`` estimates the gradient of a scalar function. To check
-a layer's backward, turn the layer into a scalar with a random upstream gradient:
+The numerical gradient itself is the student's (notebook 01, ``numerical_gradient``). To check a
+layer's backward, turn the layer into a scalar with a random upstream gradient:
 ``numerical_gradient(lambda x: np.sum(layer(x) * dout), x)`` is ``dx`` for that ``dout``.
 """
 
 import numpy as np
 
-__all__ = ["numerical_gradient", "rel_error"]
-
-
-def numerical_gradient(f, x, h=1e-5):
-    """Central-difference gradient of a scalar function ``f`` at ``x``.
-
-    df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h), with error O(h**2).
-
-    x: float array of any shape  ->  array of the same shape. ``x`` is unchanged afterwards
-    (each coordinate is moved and put back, on a private copy).
-    """
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"numerical_gradient: x must be a float array, got dtype {x.dtype}")
-    point = x.astype(np.float64, copy=True)
-    grad = np.zeros_like(point)
-    for i in np.ndindex(point.shape):
-        saved = point[i]
-        point[i] = saved + h
-        f_plus = float(f(point))
-        point[i] = saved - h
-        f_minus = float(f(point))
-        point[i] = saved
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
+__all__ = ["rel_error"]
 
 
 def rel_error(a, b):

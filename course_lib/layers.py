@@ -8,8 +8,10 @@ Every layer has two functions:
 
 Shapes use N for the batch size, D for input features and M for output features.
 Caches are named tuples, so a backward reads ``cache.x``, never ``cache[0]``. No function
-modifies the arrays it is given; ``batchnorm_forward`` updates the running statistics in
-the ``bn_param`` dict it is given (that is its contract).
+modifies the arrays it is given.
+
+The layers students implement (batch normalization in notebook 04, dropout in notebook 05)
+are theirs: their references live in ``course_lib.reference``.
 """
 
 from typing import NamedTuple
@@ -22,13 +24,12 @@ __all__ = [
     "sigmoid_forward", "sigmoid_backward",
     "tanh_forward", "tanh_backward",
     "log_softmax", "softmax_cross_entropy",
-    "batchnorm_forward", "batchnorm_backward",
-    "dropout_forward", "dropout_backward",
-    "ACTIVATIONS",
+    "ACTIVATIONS", "check_mode",
 ]
 
 
-def _check_mode(layer, mode):
+def check_mode(layer, mode):
+    """A clear ValueError unless ``mode`` is 'train' or 'test' (for layers with two modes)."""
     if mode not in ("train", "test"):
         raise ValueError(f"{layer}: mode must be 'train' or 'test', got {mode!r}")
 
@@ -146,101 +147,3 @@ def softmax_cross_entropy(scores, y):
     dscores[rows, y] -= 1
     dscores /= n
     return loss, dscores
-
-
-# --------------------------------------------------------------------------------------
-# Batch normalization
-# --------------------------------------------------------------------------------------
-
-class BatchnormCache(NamedTuple):
-    x_hat: np.ndarray    # (N, D) normalized input
-    gamma: np.ndarray    # (D,)
-    inv_std: np.ndarray  # (D,) 1 / sqrt(var + eps), of the batch (train) or the running variance (test)
-    mode: str
-
-
-def batchnorm_forward(x, gamma, beta, bn_param):
-    """Batch normalization (Ioffe & Szegedy, 2015).
-
-    train:  mu, var = mean and biased variance of the batch (over axis 0)
-            x_hat = (x - mu) / sqrt(var + eps);  out = gamma * x_hat + beta
-            running_mean = momentum * running_mean + (1 - momentum) * mu   (same for var)
-    test:   x_hat uses running_mean and running_var instead.
-
-    x: (N, D); gamma, beta: (D,)  ->  out: (N, D), cache: BatchnormCache
-    bn_param: mode ('train' | 'test', required), eps (1e-5), momentum (0.9),
-        running_mean (zeros (D,) at the start), running_var (ones (D,) at the start).
-        The running statistics are written back into this dict.
-    """
-    mode = bn_param.get("mode")
-    _check_mode("batchnorm_forward", mode)
-    if x.ndim != 2 or gamma.shape != (x.shape[1],) or beta.shape != (x.shape[1],):
-        raise ValueError(
-            f"batchnorm_forward: expected x (N, D), gamma (D,), beta (D,); got {x.shape}, {gamma.shape}, {beta.shape}")
-    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
-    d = x.shape[1]
-    running_mean = bn_param.get("running_mean", np.zeros(d, dtype=x.dtype))
-    running_var = bn_param.get("running_var", np.ones(d, dtype=x.dtype))
-    if mode == "train":
-        mu, var = x.mean(axis=0), x.var(axis=0)
-        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu
-        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
-    else:
-        mu, var = running_mean, running_var
-    inv_std = 1 / np.sqrt(var + eps)
-    x_hat = (x - mu) * inv_std
-    out = gamma * x_hat + beta
-    return out, BatchnormCache(x_hat, gamma, inv_std, mode)
-
-
-def batchnorm_backward(dout, cache):
-    """dout: (N, D)  ->  dx: (N, D), dgamma: (D,), dbeta: (D,)
-
-    In train mode the batch mean and variance depend on every row of x, which gives
-    dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)), means over the batch.
-    In test mode the statistics are constants and dx = dx_hat * inv_std.
-    """
-    dgamma = (dout * cache.x_hat).sum(axis=0)
-    dbeta = dout.sum(axis=0)
-    dx_hat = dout * cache.gamma
-    if cache.mode == "train":
-        dx_hat = dx_hat - dx_hat.mean(axis=0) - cache.x_hat * (dx_hat * cache.x_hat).mean(axis=0)
-    return dx_hat * cache.inv_std, dgamma, dbeta
-
-
-# --------------------------------------------------------------------------------------
-# Dropout
-# --------------------------------------------------------------------------------------
-
-class DropoutCache(NamedTuple):
-    mask: np.ndarray  # same shape as x: 0 for a dropped unit, 1 / (1 - p) for a kept one
-    mode: str
-
-
-def dropout_forward(x, dropout_param):
-    """Inverted dropout.
-
-    train: each unit is dropped (set to 0) with probability p, and the kept ones are
-           scaled by 1 / (1 - p), so that the expected output equals x.
-    test:  the identity.
-
-    x: any shape  ->  out: same shape, cache: DropoutCache(mask, mode)
-    dropout_param: p (probability of dropping, 0 <= p < 1), mode ('train' | 'test'),
-        seed (optional int, for a reproducible mask) or rng (optional numpy Generator).
-    """
-    p, mode = dropout_param.get("p"), dropout_param.get("mode")
-    _check_mode("dropout_forward", mode)
-    if p is None or not 0 <= p < 1:
-        raise ValueError(f"dropout_forward: p, the probability of dropping a unit, must be in [0, 1), got {p!r}")
-    if mode == "test":
-        return x.copy(), DropoutCache(None, mode)
-    rng = dropout_param.get("rng") or np.random.default_rng(dropout_param.get("seed"))
-    mask = (rng.random(x.shape) >= p).astype(x.dtype) / np.asarray(1 - p, dtype=x.dtype)
-    return x * mask, DropoutCache(mask, mode)
-
-
-def dropout_backward(dout, cache):
-    """dout: any shape  ->  dx: same shape; the kept units pass their gradient, scaled like the forward."""
-    if cache.mode == "test":
-        return dout.copy()
-    return dout * cache.mask

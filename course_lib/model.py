@@ -1,30 +1,42 @@
-"""A small fully connected network built from ``course_lib.layers``.
+"""A small fully connected network built from ``course_lib.layers`` and the student's own parts.
 
 Each hidden layer is  affine -> [batchnorm] -> activation -> [dropout];  the last layer is
 affine, followed by the softmax cross-entropy loss. Parameters live in ``model.params``:
 ``W1, b1, ..., WL, bL`` and, with batchnorm, ``gamma1, beta1, ...`` for the hidden layers.
+
+The parts students write are passed in as functions, so a network trains on the student's own
+code: the initializer (``xavier``/``he``, notebook 03), batchnorm's forward/backward pair
+(notebook 04), dropout's pair and the L2 penalty (notebook 05).
+
+>>> from course_lib import init
+>>> net = MLP([64, 32, 10], init=init.normal(0.1))
 """
 
 import numpy as np
 
 from . import init as initializers
-from .layers import (ACTIVATIONS, affine_backward, affine_forward, affine_param_grads, batchnorm_backward,
-                     batchnorm_forward, dropout_backward, dropout_forward, softmax_cross_entropy)
-from .regularization import l2_penalty
+from .layers import ACTIVATIONS, affine_backward, affine_forward, affine_param_grads, softmax_cross_entropy
 
 __all__ = ["MLP"]
 
 
 def _initializer(init):
-    """An initializer function from a name ('he', 'xavier', ...), a std (float) or a function."""
+    """An initializer function from a std (float) or a function."""
     if callable(init):
         return init
-    if isinstance(init, str) and init in initializers.INITIALIZERS:
-        return initializers.INITIALIZERS[init]
-    if isinstance(init, (int, float)) and not isinstance(init, bool):
+    if isinstance(init, (int, float)) and not isinstance(init, bool) and init > 0:
         return initializers.normal(float(init))
-    raise ValueError(f"MLP: init must be one of {sorted(initializers.INITIALIZERS)}, a std (float) "
-                     f"or a function (fan_in, fan_out, rng) -> array; got {init!r}")
+    raise ValueError(f"MLP: init must be a std (a float > 0) or a function (fan_in, fan_out, rng) -> array, "
+                     f"such as your xavier or he from notebook 03; got {init!r}")
+
+
+def _pair(name, value, what):
+    """``(forward, backward)`` from a pair of functions, or a clear error naming ``what``."""
+    if value is None:
+        return None
+    if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(callable(f) for f in value)):
+        raise ValueError(f"MLP: {name} must be None or a pair of functions ({what}), got {value!r}")
+    return tuple(value)
 
 
 class MLP:
@@ -32,15 +44,19 @@ class MLP:
 
     sizes: [D, H1, ..., C]: input features, hidden widths, classes (at least two entries).
     activation: 'relu', 'sigmoid' or 'tanh'.
-    init: initializer name, a std, or a function (fan_in, fan_out, rng) -> (fan_in, fan_out) array.
-    batchnorm: normalize each hidden layer's pre-activations.
-    dropout: probability of dropping a hidden unit in training (0 for none).
-    weight_decay: L2 penalty strength lam (loss + lam/2 * sum ||W||^2, weights only, not biases).
+    init: a std (float, 0.1 by default), or a function (fan_in, fan_out, rng) -> (fan_in, fan_out) array, such as
+        your ``he`` or ``xavier``.
+    batchnorm: None, or ``(batchnorm_forward, batchnorm_backward)``: normalize each hidden layer's
+        pre-activations with these functions (yours from notebook 04).
+    dropout: probability of dropping a hidden unit in training (0 for none); with dropout > 0,
+        ``dropout_layer=(dropout_forward, dropout_backward)`` (yours from notebook 05).
+    weight_decay: L2 penalty strength lam (loss + lam/2 * sum ||W||^2, weights only, not biases);
+        with weight_decay > 0, ``penalty=l2_penalty`` (yours from notebook 05).
     seed: seeds the initial weights and the dropout masks.  dtype: float32 (default) or float64.
     """
 
-    def __init__(self, sizes, activation="relu", init="he", batchnorm=False, dropout=0.0, weight_decay=0.0,
-                 seed=0, dtype=np.float32):
+    def __init__(self, sizes, activation="relu", init=0.1, batchnorm=None, dropout=0.0, weight_decay=0.0,
+                 seed=0, dtype=np.float32, dropout_layer=None, penalty=None):
         if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
             raise ValueError(f"MLP: sizes must be at least [inputs, classes] of positive integers, got {sizes!r}")
         if activation not in ACTIVATIONS:
@@ -49,8 +65,15 @@ class MLP:
             raise ValueError(f"MLP: dropout is the probability of dropping a unit, in [0, 1); got {dropout!r}")
         if weight_decay < 0:
             raise ValueError(f"MLP: weight_decay must be >= 0, got {weight_decay!r}")
+        self.batchnorm = _pair("batchnorm", batchnorm, "batchnorm_forward, batchnorm_backward")
+        self.dropout_layer = _pair("dropout_layer", dropout_layer, "dropout_forward, dropout_backward")
+        if dropout > 0 and self.dropout_layer is None:
+            raise ValueError("MLP: dropout > 0 needs dropout_layer=(dropout_forward, dropout_backward): "
+                             "your functions from notebook 05")
+        if weight_decay > 0 and not callable(penalty):
+            raise ValueError("MLP: weight_decay > 0 needs penalty=l2_penalty: your function from notebook 05")
         self.sizes, self.activation = list(sizes), activation
-        self.batchnorm, self.dropout, self.weight_decay = batchnorm, dropout, weight_decay
+        self.dropout, self.weight_decay, self.penalty = dropout, weight_decay, penalty
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
         make = _initializer(init)
@@ -79,12 +102,12 @@ class MLP:
             if self.batchnorm:
                 bn_param = self.bn_params[i - 1]
                 bn_param["mode"] = mode
-                h, bn = batchnorm_forward(h, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_param)
+                h, bn = self.batchnorm[0](h, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_param)
             h, act = act_forward(h)
             activations.append(h)
             drop = None
             if self.dropout > 0:
-                h, drop = dropout_forward(h, {"p": self.dropout, "mode": mode, "rng": self.rng})
+                h, drop = self.dropout_layer[0](h, {"p": self.dropout, "mode": mode, "rng": self.rng})
             caches.append((affine, bn, act, drop))
         L = self.num_layers
         scores, last = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
@@ -124,16 +147,16 @@ class MLP:
         for i in range(L - 1, 0, -1):
             affine, bn, act, drop = caches[i - 1]
             if drop is not None:
-                dh = dropout_backward(dh, drop)
+                dh = self.dropout_layer[1](dh, drop)
             dh = act_backward(dh, act)
             if bn is not None:
-                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward(dh, bn)
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = self.batchnorm[1](dh, bn)
             if i > 1:
                 dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine)
             else:
                 grads["W1"], grads["b1"] = affine_param_grads(dh, affine)
         if self.weight_decay > 0:
-            penalty, penalty_grads = l2_penalty(self.weights(), self.weight_decay)
+            penalty, penalty_grads = self.penalty(self.weights(), self.weight_decay)
             loss += penalty
             for i, g in enumerate(penalty_grads, start=1):
                 grads[f"W{i}"] = grads[f"W{i}"] + g

@@ -7,7 +7,7 @@ and a legend where there is more than one line, and returns the ax.
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["COLORS", "color", "use_style", "new_ax", "contour", "trajectories", "curves", "smooth"]
+__all__ = ["COLORS", "color", "use_style", "new_ax", "contour", "trajectories", "curves"]
 
 COLORS = {
     "sgd": "#1f77b4", "sgd_momentum": "#ff7f0e", "nesterov": "#2ca02c",
@@ -74,18 +74,15 @@ def trajectories(surface, paths, ax=None, title=None, markers=True):
     return ax
 
 
-def smooth(values, beta=0.9):
-    """A bias-corrected exponentially weighted average of a noisy curve, for plotting."""
-    from .optim import ewma
+def curves(series, ax=None, title="", xlabel="step", ylabel="loss", logy=False, smooth=None, x=None):
+    """Line plot of several named curves (label -> sequence).
 
-    return ewma(np.asarray(values, dtype=float), beta)
-
-
-def curves(series, ax=None, title="", xlabel="step", ylabel="loss", logy=False, smoothing=None, x=None):
-    """Line plot of several named curves (label -> sequence), optionally EWMA-smoothed."""
+    smooth: None, or a function sequence -> sequence applied to each curve before it is drawn,
+    e.g. your own EWMA from notebook 02: ``smooth=lambda v: ewma(v, 0.9)``.
+    """
     ax = new_ax(ax)
     for i, (label, values) in enumerate(series.items()):
-        values = smooth(values, smoothing) if smoothing else np.asarray(values, dtype=float)
+        values = np.asarray(smooth(values) if smooth else values, dtype=float)
         xs = np.arange(len(values)) if x is None else x
         ax.plot(xs, values, color=color(label, i), lw=1.5, label=label)
     if logy:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import minibatches
-from .optim import sgd
 
 __all__ = ["History", "train", "progress_bar"]
 
@@ -52,14 +51,14 @@ class History:
         return [float(np.mean(self.loss[i:i + n])) for i in range(0, len(self.loss), n)] if n else []
 
 
-def train(model, X, y, X_val=None, y_val=None, rule=sgd, config=None, schedule=None, epochs=10,
+def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=None, epochs=10,
           batch_size=100, seed=0, progress=True, eval_size=1000, description=None):
     """Train ``model`` in place with minibatches, and return its ``History``.
 
-    rule: an update rule from ``course_lib.optim`` (``next_w, config = rule(w, dw, config)``).
+    rule: an update rule ``next_w, config = rule(w, dw, config)``: yours from notebook 02.
     config: the rule's hyperparameters; every parameter array gets its own copy (and state).
     schedule: optional function of the 0-based step t giving the learning rate, e.g.
-        ``lambda t: optim.step_decay(0.1, t, every=500)``; it overrides config's learning_rate.
+        ``lambda t: step_decay(0.1, t, every=500)``; it overrides config's learning_rate.
     seed: seeds the order of the minibatches.  eval_size: how many training samples the
         per-epoch training accuracy is measured on (all of them if fewer).
     Raises FloatingPointError naming the step and the learning rate when the loss stops being finite.

@@ -12,7 +12,7 @@ Two layers, so that the first can be tested without a browser:
   so no figure piles up and nothing is shown twice.
 
 >>> from course_lib.widgets import playground
->>> pg = playground()                       # the reference rules; or playground({"adam": adam, ...})
+>>> pg = playground({"sgd": sgd, "adam": adam})   # your own update rules from notebook 02
 >>> pg.controls["learning_rate"].value = 0.05   # what a slider does: the image updates at once
 """
 
@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from . import optim, plots
+from . import plots
 from .descent import trajectory
 from .surfaces import SURFACES
 
@@ -149,7 +149,7 @@ def _describe(surface, path, steps):
 class Playground:
     """The playground's widgets and the callback that keeps the picture in step with them.
 
-    rules: label -> update rule (default: the reference rules of ``course_lib.optim``). Which
+    rules: label -> update rule (your own from notebook 02). Which
         sliders a rule gets is read from ``HYPERPARAMETERS`` by the rule's function name, so your
         own ``adam`` gets the beta sliders under any label.
     surfaces: name -> ``Surface`` (default: ``course_lib.surfaces.SURFACES``).
@@ -159,12 +159,12 @@ class Playground:
     under the picture), ``widget`` (the whole box, what the notebook displays).
     """
 
-    def __init__(self, rules=None, surfaces=None):
-        self.rules = dict(optim.RULES if rules is None else rules)
+    def __init__(self, rules, surfaces=None):
+        self.rules = dict(rules)
         self.surfaces = dict(SURFACES if surfaces is None else surfaces)
         if not self.rules or not self.surfaces:
             raise ValueError("playground: give at least one rule and one surface "
-                             "(e.g. playground({'adam': adam}) or leave both out for the defaults)")
+                             "(e.g. playground({'adam': adam}); surfaces can be left out for the defaults)")
         for label, rule in self.rules.items():
             if not callable(rule):
                 raise TypeError(f"playground: rules[{label!r}] must be an update rule "
@@ -295,10 +295,9 @@ class Playground:
         return bundle
 
 
-def playground(rules=None, surfaces=None):
+def playground(rules, surfaces=None):
     """The optimizer playground (see ``Playground``); the notebook cell shows it.
 
-    rules: label -> update rule; leave out for the reference rules of ``course_lib.optim``,
-    or pass your own, e.g. ``playground({"sgd": sgd, "adam": adam})``.
+    rules: label -> update rule, your own: ``playground({"sgd": sgd, "adam": adam})``.
     """
     return Playground(rules, surfaces)

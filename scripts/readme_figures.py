@@ -43,7 +43,8 @@ def trajectories(path):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from course_lib import optim, plots
+    from course_lib import plots
+    from course_lib.reference import optim
     from course_lib.descent import trajectory
     from course_lib.surfaces import bowl
     from course_lib.widgets import DEFAULT_LEARNING_RATES

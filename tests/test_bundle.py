@@ -16,8 +16,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_lib import cli
-from course_lib.cells import dumps
-from course_lib.release import BUNDLE_ENTRIES, PACKAGE, release_folder
+from course_instructor.cells import dumps
+from course_instructor.release import BUNDLE_ENTRIES, PACKAGE, release_folder
 
 CHECKOUT = PACKAGE.parent
 
@@ -110,8 +110,8 @@ RUN_FIRST_CELLS = """
 import json, sys
 from pathlib import Path
 import course_lib
-from course_lib.cells import cell_role, read_notebook
-from course_lib.execute import run_cells
+from course_instructor.cells import cell_role, read_notebook
+from course_instructor.execute import run_cells
 
 path = Path(sys.argv[1])
 nb = read_notebook(path)

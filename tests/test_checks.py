@@ -10,11 +10,13 @@ import math
 import numpy as np
 import pytest
 
-from course_lib import descent, gradcheck, optim
-from course_lib.checks import CHECKS, build, check_adam, check_sgd, run_check
+from course_lib import descent, gradcheck
+from course_lib.reference import optim, descent as reference_descent
+from course_instructor.cases import build
+from course_lib.checks import CHECKS, check_adam, check_sgd, run_check
 
 REFERENCES = {
-    "numerical_gradient": gradcheck.numerical_gradient, "gradient_descent": descent.gradient_descent,
+    "numerical_gradient": reference_descent.numerical_gradient, "gradient_descent": reference_descent.gradient_descent,
     **{name: getattr(optim, name) for name in (
         "sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "ewma",
         "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts")},
@@ -43,7 +45,7 @@ def test_the_reference_passes(exercise):
 @pytest.mark.parametrize("exercise", sorted(build.specs()))
 def test_stored_data_are_up_to_date(exercise):
     problem = build.stale(build.specs()[exercise])
-    assert problem is None, f"{problem}: rebuild with `python -m course_lib.checks.build`"
+    assert problem is None, f"{problem}: rebuild with `python -m course_instructor.cases.build`"
 
 
 def test_a_stale_file_is_named():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from course_lib import init, layers
+from course_lib.reference import batchnorm, init as reference_init
 from course_lib.checks import check_batchnorm_backward, check_xavier, run_check
 
 
@@ -40,7 +41,7 @@ def he_std(fan_in, fan_out):
     return np.sqrt(2 / fan_in)
 
 
-@pytest.mark.parametrize("exercise, reference", [("xavier", init.xavier), ("he", init.he)])
+@pytest.mark.parametrize("exercise, reference", [("xavier", reference_init.xavier), ("he", reference_init.he)])
 def test_the_reference_initializers_pass(exercise, reference):
     result = run_check(exercise, reference)
     assert result.passed and result.message.startswith(f"✓ {exercise}: 5 cases passed"), result.message
@@ -154,7 +155,7 @@ def test_rng_none_must_work():
 
 def test_numpys_global_generator_is_left_as_it_was():
     state = np.random.get_state()
-    check_xavier(init.xavier)
+    check_xavier(reference_init.xavier)
     after = np.random.get_state()
     assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
 
@@ -200,7 +201,7 @@ def test_a_students_right_forward_passes():
 
 
 def test_the_reference_forward_passes():
-    assert run_check("batchnorm_forward", layers.batchnorm_forward).passed
+    assert run_check("batchnorm_forward", batchnorm.batchnorm_forward).passed
 
 
 def test_a_forward_stub_is_not_implemented_yet():
@@ -311,12 +312,12 @@ def test_a_students_right_backward_passes_on_the_students_own_cache():
 
 
 def test_the_reference_backward_passes_with_the_reference_forward():
-    assert run_check("batchnorm_backward", layers.batchnorm_backward).passed
+    assert run_check("batchnorm_backward", batchnorm.batchnorm_backward).passed
 
 
 def test_the_check_gives_the_backward_the_students_own_cache():
     def reference_backward(dout, cache):    # cannot read the dict cache of this module's forward
-        return layers.batchnorm_backward(dout, cache)
+        return batchnorm.batchnorm_backward(dout, cache)
     result = run_check("batchnorm_backward", reference_backward)
     assert result.diagnosis == "error" and "AttributeError" in result.message
 

@@ -12,13 +12,14 @@ import types
 import numpy as np
 import pytest
 
-from course_lib import layers, regularization, search
+from course_lib import layers
+from course_lib.reference import regularization, search
 from course_lib.checks import check_dropout_backward, check_l2_penalty, run_check
 
 REFERENCES = {
     "l2_penalty": regularization.l2_penalty,
-    "dropout_forward": layers.dropout_forward,
-    "dropout_backward": layers.dropout_backward,
+    "dropout_forward": regularization.dropout_forward,
+    "dropout_backward": regularization.dropout_backward,
     "train_val_split": search.train_val_split,
     "log_uniform": search.log_uniform,
     "random_search": search.random_search,

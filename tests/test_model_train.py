@@ -3,21 +3,28 @@
 import numpy as np
 import pytest
 
-from course_lib import data, init, optim
-from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib import data
+from course_lib.reference import batchnorm, optim, regularization, init as reference_init
+from course_lib.gradcheck import rel_error
+from course_lib.reference.descent import numerical_gradient
 from course_lib.model import MLP
 from course_lib.train import train
 
 
+BATCHNORM = (batchnorm.batchnorm_forward, batchnorm.batchnorm_backward)
+DROPOUT = (regularization.dropout_forward, regularization.dropout_backward)
+L2 = regularization.l2_penalty
+
+
 @pytest.mark.parametrize("options", [
     {"activation": "relu"},
-    {"activation": "sigmoid", "weight_decay": 0.1},
-    {"activation": "tanh", "batchnorm": True, "weight_decay": 0.05},
+    {"activation": "sigmoid", "weight_decay": 0.1, "penalty": L2},
+    {"activation": "tanh", "batchnorm": BATCHNORM, "weight_decay": 0.05, "penalty": L2},
 ], ids=["relu", "sigmoid+l2", "tanh+batchnorm+l2"])
 def test_network_gradients_match_central_differences(options):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((7, 6)), rng.integers(0, 4, 7)
-    net = MLP([6, 9, 5, 4], init="xavier", dtype=np.float64, seed=2, **options)
+    net = MLP([6, 9, 5, 4], init=reference_init.xavier, dtype=np.float64, seed=2, **options)
     _, grads = net.loss(X, y)
     for name, value in net.params.items():
         def f(v, name=name):
@@ -37,7 +44,7 @@ def test_network_gradients_match_central_differences(options):
 
 def test_dropout_network_gradients_with_a_fixed_mask():
     X, y = np.random.default_rng(1).standard_normal((5, 4)), np.array([0, 1, 2, 1, 0])
-    net = MLP([4, 8, 3], dropout=0.3, dtype=np.float64, seed=0)
+    net = MLP([4, 8, 3], dropout=0.3, dropout_layer=DROPOUT, init=reference_init.he, dtype=np.float64, seed=0)
     def loss_with_fresh_generator(v, name):
         saved, net.params[name] = net.params[name], v
         net.rng = np.random.default_rng(42)
@@ -53,7 +60,7 @@ def test_dropout_network_gradients_with_a_fixed_mask():
 
 
 def test_network_shapes_parameters_and_dtype():
-    net = MLP([64, 30, 20, 10], batchnorm=True, seed=0)
+    net = MLP([64, 30, 20, 10], batchnorm=BATCHNORM, seed=0)
     assert sorted(net.params) == sorted(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"])
     assert net.params["W2"].shape == (30, 20) and net.params["W2"].dtype == np.float32
     X = np.random.default_rng(0).random((5, 64), dtype=np.float32)
@@ -63,15 +70,17 @@ def test_network_shapes_parameters_and_dtype():
 
 def test_network_initializer_choices():
     assert MLP([100, 50, 10], init=0.01, seed=0).params["W1"].std() == pytest.approx(0.01, rel=0.05)
-    assert MLP([100, 50, 10], init=init.xavier, seed=0).params["W1"].std() == pytest.approx(
-        init.xavier_std(100, 50), rel=0.05)
+    assert MLP([100, 50, 10], init=reference_init.xavier, seed=0).params["W1"].std() == pytest.approx(
+        reference_init.xavier_std(100, 50), rel=0.05)
     np.testing.assert_array_equal(MLP([5, 3], seed=3).params["W1"], MLP([5, 3], seed=3).params["W1"])
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"sizes": [5]}, "at least"), ({"sizes": [5, 3], "activation": "gelu"}, "activation must be one of"),
-    ({"sizes": [5, 3], "init": "glorot"}, "init must be one of"), ({"sizes": [5, 3], "dropout": 1.0}, "dropout"),
+    ({"sizes": [5, 3], "init": "glorot"}, "init must be a std"), ({"sizes": [5, 3], "dropout": 1.0}, "dropout"),
     ({"sizes": [5, 3], "weight_decay": -1}, "weight_decay"),
+    ({"sizes": [5, 3], "dropout": 0.5}, "needs dropout_layer"), ({"sizes": [5, 3], "weight_decay": 0.1}, "needs penalty"),
+    ({"sizes": [5, 3], "batchnorm": True}, "batchnorm must be None or a pair of functions"),
 ])
 def test_network_rejects_bad_options(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -90,7 +99,7 @@ def digits():
 
 def test_training_learns_digits_and_is_reproducible(digits):
     def run():
-        net = MLP([64, 50, 10], seed=0)
+        net = MLP([64, 50, 10], init=reference_init.he, seed=0)
         return train(net, digits.X_train, digits.y_train, digits.X_test, digits.y_test, rule=optim.adam,
                      config={"learning_rate": 3e-3}, epochs=5, progress=False)
     h = run()
@@ -118,6 +127,6 @@ def test_training_stops_with_the_step_and_learning_rate_when_the_loss_diverges(d
 
 def test_training_rejects_mismatched_data(digits):
     with pytest.raises(ValueError, match="X has 1438 rows but y has 10"):
-        train(MLP([64, 10]), digits.X_train, digits.y_train[:10], progress=False)
+        train(MLP([64, 10]), digits.X_train, digits.y_train[:10], rule=optim.sgd, progress=False)
     with pytest.raises(ValueError, match="give both X_val and y_val"):
-        train(MLP([64, 10]), digits.X_train, digits.y_train, X_val=digits.X_test, progress=False)
+        train(MLP([64, 10]), digits.X_train, digits.y_train, X_val=digits.X_test, rule=optim.sgd, progress=False)

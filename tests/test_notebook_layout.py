@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.cells import read_notebook
+from course_instructor.cells import read_notebook
 from course_lib.paths import course_root
 
 MAX_LINE = 99   # what a JupyterLab code cell shows without scrolling, with the file browser open

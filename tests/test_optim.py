@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from course_lib import optim
+from course_lib.reference import optim
 from course_lib.surfaces import bowl, product
 
 RULES = list(optim.RULES.values())

@@ -14,10 +14,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_lib import cli
-from course_lib.cells import (NotebookError, cell_role, defined_function, defined_functions, dumps,
+from course_instructor.cells import (NotebookError, cell_role, defined_function, defined_functions, dumps,
                               exercise_cells, read_notebook, replace_solutions, solution_regions)
-from course_lib.execute import WIDGET_VIEW, run_cells
-from course_lib.release import NOTEBOOK_METADATA, ReleaseError, release_folder, release_notebook
+from course_instructor.execute import WIDGET_VIEW, run_cells
+from course_instructor.release import NOTEBOOK_METADATA, ReleaseError, release_folder, release_notebook
 
 SGD = '''\
 def sgd(w, dw, config=None):

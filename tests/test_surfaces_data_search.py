@@ -9,9 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from course_lib import data, search, surfaces
-from course_lib.gradcheck import numerical_gradient, rel_error
-from course_lib.regularization import l2_penalty
+from course_lib import data, surfaces
+from course_lib.reference import search
+from course_lib.gradcheck import rel_error
+from course_lib.reference.descent import numerical_gradient
+from course_lib.reference.regularization import l2_penalty
 
 
 # ---------------------------------------------------------------- surfaces

@@ -11,14 +11,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_lib import optim
+from course_lib.reference import optim
+
+RULES = optim.RULES
 from course_lib.surfaces import SURFACES
 from course_lib.widgets import HYPERPARAMETERS, Playground, TrajectoryView, playground, run
 
 
 @pytest.fixture(scope="module")
 def pg():
-    return playground()
+    return playground(RULES)
 
 
 def test_starts_with_a_png_of_the_bowl(pg):
@@ -40,7 +42,7 @@ def test_moving_the_learning_rate_changes_the_picture(pg):
 @pytest.mark.parametrize("control, value", [("steps", 7), ("x0", 3.0), ("y0", -1.0), ("rule", "adam"),
                                             ("surface", "saddle")])
 def test_every_control_changes_the_picture(control, value):
-    pg = playground()
+    pg = playground(RULES)
     before = pg.image.value
     pg.controls[control].value = value
     assert pg.image.value != before
@@ -80,14 +82,14 @@ def test_the_picture_is_the_path_of_the_chosen_settings(pg):
 
 
 def test_a_new_surface_moves_the_start_into_its_window():
-    pg = playground()
+    pg = playground(RULES)
     pg.controls["surface"].value = "rosenbrock"
     assert (pg.values()["x0"], pg.values()["y0"]) == SURFACES["rosenbrock"].start
     assert (pg.controls["x0"].min, pg.controls["x0"].max) == SURFACES["rosenbrock"].xlim
 
 
 def test_picking_a_rule_sets_its_usual_learning_rate():
-    pg = playground()
+    pg = playground(RULES)
     pg.controls["rule"].value = "adagrad"
     assert pg.values()["learning_rate"] == pytest.approx(1.5, rel=0.06)   # the log slider's step rounds
 
@@ -115,7 +117,7 @@ def test_a_rule_that_raises_is_reported_in_the_status_line():
 
 
 def test_a_diverging_path_is_drawn_and_reported():
-    pg = playground()
+    pg = playground(RULES)
     pg.controls["rule"].value = "sgd"
     pg.controls["surface"].value = "rosenbrock"      # sgd at lr 0.95 explodes here
     assert "outside the plot" in pg.status.value

@@ -21,7 +21,7 @@ How it works
 A check never calls the reference implementation (it is blocked while a notebook is
 graded). The cases, the right outputs and the outputs of known-wrong versions of the
 function ("mistakes") are stored in ``data/<exercise>.json``, built at development time
-from ``course_lib``'s reference and the mistakes by ``python -m course_lib.checks.build``.
+from ``course_lib``'s reference and the mistakes by ``python -m course_instructor.cases.build``.
 At run time a :class:`~course_lib.checks.framework.Protocol` calls the student's function
 on copies of each case's inputs, and the check reports the first problem, in this order:
 not implemented yet; an exception (type, message, the student's line; never a library
@@ -66,7 +66,7 @@ Adding a check (e.g. for notebook 03's ``xavier``)
    (write one configurable function with keyword flags and ``functools.partial``, not a copy
    per mistake) and the message shown when the student's outputs match it, saying what is
    wrong and how to fix it. Order mistakes from most to least likely.
-3. Run ``python -m course_lib.checks.build <exercise>`` (it fails if a mistake gives the
+3. Run ``python -m course_instructor.cases.build <exercise>`` (it fails if a mistake gives the
    right outputs on every case: add a case that tells it apart); ``data/<exercise>.json``
    is then part of the package (``--check`` tells whether stored files are current).
 4. Test: in ``tests/test_checks_<topic>.py`` write each wrong student function inline and

@@ -2,7 +2,7 @@
 
 A check never calls a reference implementation: the cases, the right answers and the
 answers of known-wrong versions of each function ("mistakes") are stored data, built at
-development time by ``course_lib.checks.build``. At run time a check
+development time by ``course_instructor.cases.build``. At run time a check
 
 1. calls the student's function on every stored case, through the exercise's
    :class:`Protocol` (how to call the function, what to read from its result), on
@@ -296,7 +296,7 @@ def load(exercise):
     path = DATA_DIR / f"{exercise}.json"
     if not path.exists():
         raise FileNotFoundError(
-            f"no stored cases for {exercise!r} at {path}; run `python -m course_lib.checks.build`")
+            f"no stored cases for {exercise!r} at {path}; run `python -m course_instructor.cases.build`")
     data = json.loads(path.read_text(encoding="utf-8"))
     cases = [StoredCase(label=c["label"], inputs=decode(c["inputs"]), expected=decode(c["expected"]),
                         dtypes=c["dtypes"], variants=decode(c["variants"]), rtol=c["rtol"],

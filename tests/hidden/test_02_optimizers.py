@@ -9,8 +9,8 @@ import copy
 
 import numpy as np
 
-from course_lib import optim
-from course_lib.grading.expect import close, equal, true, unchanged
+from course_lib.reference import optim
+from course_instructor.grading.expect import close, equal, true, unchanged
 
 STATE = {"sgd": (), "sgd_momentum": ("velocity",), "nesterov": ("velocity",), "adagrad": ("cache",),
          "rmsprop": ("cache",), "adam": ("m", "v", "t")}

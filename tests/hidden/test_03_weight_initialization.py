@@ -9,7 +9,8 @@ tolerances of about ten standard errors), and that the given generator is used.
 import numpy as np
 
 from course_lib import init
-from course_lib.grading.expect import close, equal, true
+from course_lib.reference import init as reference_init
+from course_instructor.grading.expect import close, equal, true
 
 
 def _distribution(draw, fan_in, fan_out, std, what):
@@ -31,12 +32,12 @@ def _uses_rng(draw, what):
 
 def test_xavier_distribution(xavier):
     """400 x 300 weights: mean 0, std sqrt(2 / (fan_in + fan_out)), normal"""
-    _distribution(xavier, 400, 300, init.xavier_std(400, 300), "the weights")
+    _distribution(xavier, 400, 300, reference_init.xavier_std(400, 300), "the weights")
 
 
 def test_xavier_wide_layer(xavier):
     """a layer with more outputs than inputs (100 x 1200) uses both fans"""
-    _distribution(xavier, 100, 1200, init.xavier_std(100, 1200), "the weights")
+    _distribution(xavier, 100, 1200, reference_init.xavier_std(100, 1200), "the weights")
 
 
 def test_xavier_uses_rng(xavier):
@@ -46,12 +47,12 @@ def test_xavier_uses_rng(xavier):
 
 def test_he_distribution(he):
     """400 x 300 weights: mean 0, std sqrt(2 / fan_in), normal"""
-    _distribution(he, 400, 300, init.he_std(400), "the weights")
+    _distribution(he, 400, 300, reference_init.he_std(400), "the weights")
 
 
 def test_he_narrow_layer(he):
     """a layer with fewer outputs than inputs (1500 x 80) uses fan_in only"""
-    _distribution(he, 1500, 80, init.he_std(1500), "the weights")
+    _distribution(he, 1500, 80, reference_init.he_std(1500), "the weights")
 
 
 def test_he_uses_rng(he):

@@ -6,7 +6,8 @@ test mode, and the backward pass from the student's own cache.
 import numpy as np
 
 from course_lib import layers
-from course_lib.grading.expect import close, true
+from course_lib.reference import batchnorm
+from course_instructor.grading.expect import close, true
 
 
 def _batch(n, d, seed):
@@ -18,7 +19,7 @@ def _batch(n, d, seed):
 def test_batchnorm_forward_train(batchnorm_forward):
     """train mode on a (7, 4) batch with eps = 1e-3"""
     x, gamma, beta = _batch(7, 4, 501)
-    want, _ = layers.batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": 1e-3})
+    want, _ = batchnorm.batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": 1e-3})
     got = batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": 1e-3})
     true(isinstance(got, tuple) and len(got) == 2, "batchnorm_forward must return (out, cache)")
     close(got[0], want, "out", rtol=1e-6, atol=1e-8)
@@ -28,7 +29,7 @@ def test_batchnorm_forward_first_running_statistics(batchnorm_forward):
     """the running statistics after one batch start from mean 0 and variance 1, with momentum 0.9"""
     x, gamma, beta = _batch(6, 3, 502)
     want, got = {"mode": "train"}, {"mode": "train"}
-    layers.batchnorm_forward(x, gamma, beta, want)
+    batchnorm.batchnorm_forward(x, gamma, beta, want)
     batchnorm_forward(x, gamma, beta, got)
     for key in ("running_mean", "running_var"):
         true(key in got, f"bn_param has no {key!r} after a train-mode batch (keep it in the dict you were given)")
@@ -40,7 +41,7 @@ def test_batchnorm_forward_running_statistics(batchnorm_forward):
     want, got = {"mode": "train", "momentum": 0.7}, {"mode": "train", "momentum": 0.7}
     for batch in range(3):
         x, gamma, beta = _batch(5, 4, 510 + batch)
-        layers.batchnorm_forward(x, gamma, beta, want)
+        batchnorm.batchnorm_forward(x, gamma, beta, want)
         batchnorm_forward(x, gamma, beta, got)
         for key in ("running_mean", "running_var"):
             true(key in got, f"bn_param has no {key!r} after a train-mode batch")
@@ -52,11 +53,11 @@ def test_batchnorm_forward_test_mode(batchnorm_forward):
     want, got = {"mode": "train", "momentum": 0.5}, {"mode": "train", "momentum": 0.5}
     for batch in range(2):
         x, gamma, beta = _batch(8, 3, 520 + batch)
-        layers.batchnorm_forward(x, gamma, beta, want)
+        batchnorm.batchnorm_forward(x, gamma, beta, want)
         batchnorm_forward(x, gamma, beta, got)
     want["mode"] = got["mode"] = "test"
     x, gamma, beta = _batch(4, 3, 522)
-    expected, _ = layers.batchnorm_forward(x, gamma, beta, want)
+    expected, _ = batchnorm.batchnorm_forward(x, gamma, beta, want)
     out, _ = batchnorm_forward(x, gamma, beta, got)
     close(out, expected, "out in test mode")
 
@@ -64,8 +65,8 @@ def test_batchnorm_forward_test_mode(batchnorm_forward):
 def _backward(batchnorm_backward, batchnorm_forward, n, d, seed, bn_param):
     x, gamma, beta = _batch(n, d, seed)
     dout = np.random.default_rng(seed + 1).normal(size=(n, d))
-    _, cache = layers.batchnorm_forward(x, gamma, beta, dict(bn_param))
-    want = layers.batchnorm_backward(dout, cache)
+    _, cache = batchnorm.batchnorm_forward(x, gamma, beta, dict(bn_param))
+    want = batchnorm.batchnorm_backward(dout, cache)
     _, cache = batchnorm_forward(x, gamma, beta, dict(bn_param))
     got = batchnorm_backward(dout, cache)
     true(isinstance(got, tuple) and len(got) == 3, "batchnorm_backward must return (dx, dgamma, dbeta)")

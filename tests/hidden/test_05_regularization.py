@@ -8,8 +8,8 @@ that uses the forward's mask.
 
 import numpy as np
 
-from course_lib import regularization
-from course_lib.grading.expect import close, equal, true, unchanged
+from course_lib.reference import regularization
+from course_instructor.grading.expect import close, equal, true, unchanged
 
 
 def _weights(seed, shapes=((4, 3), (3, 5), (5,))):

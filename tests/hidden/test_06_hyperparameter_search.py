@@ -6,8 +6,8 @@ first, and the generator given deciding everything.
 
 import numpy as np
 
-from course_lib.grading import probes
-from course_lib.grading.expect import close, equal, true
+from course_instructor.grading import probes
+from course_instructor.grading.expect import close, equal, true
 
 
 def _rows(n, seed):

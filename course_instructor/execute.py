@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from .cells import NotebookError, read_notebook, shown_path, write_notebook
-from .paths import course_root
+from course_lib.paths import course_root
 from .release import strip_metadata
 
 CELL_TIMEOUT = 120

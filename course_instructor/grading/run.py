@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from pathlib import Path
 
+import course_instructor
 import course_lib
 
-from ..paths import course_root
+from course_lib.paths import course_root
 from .instructor import InstructorCopyError, course_digest, load_course, setup_imports
 from .kernel import Kernel, KernelHost
 from .notebook import ExerciseResult, grade_submission
@@ -125,7 +126,8 @@ def open_gradebook(run):
 
 def load_instructor_copy(run):
     o = run.options
-    salt = f"{GRADER_VERSION}:{course_digest(Path(course_lib.__file__).parent)}:{o.timeout}"
+    packages = (Path(course_lib.__file__).parent, Path(course_instructor.__file__).parent)
+    salt = f"{GRADER_VERSION}:{':'.join(course_digest(p) for p in packages)}:{o.timeout}"
     try:
         run.assignments = load_course(o.solutions, o.hidden, salt)
     except InstructorCopyError as e:
@@ -134,10 +136,8 @@ def load_instructor_copy(run):
 
 def open_sandbox(run):
     o = run.options
-    blocked = {name for a in run.assignments for name in a.exercises}
-    blocked |= {name for a in run.assignments for name in a.tests}
     hide = [o.solutions, o.hidden.parent, o.submissions, o.out]
-    run.sandbox = Sandbox.create(blocked, hide, o.jobs, Limits(memory=int(o.memory_gib * 2**30)))
+    run.sandbox = Sandbox.create(hide, o.jobs, Limits(memory=int(o.memory_gib * 2**30)))
     run.warnings += run.sandbox.warnings
     try:
         run.host = KernelHost(run.sandbox, o.isolation, setup_imports(run.assignments))

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .train import progress_bar
+from course_lib.train import progress_bar
 
 __all__ = ["train_val_split", "log_uniform", "random_search"]
 

@@ -4,7 +4,7 @@
 
 - ``lib/course_lib``: a copy of course_lib in which every graded function (``blocked``) only
   raises ``ReferenceUnavailable``: its source is gone from the copy, not just hidden. The rest
-  (plots, data, the self-checks and their stored data) is untouched. Of ``course_lib.grading``
+  (plots, data, the self-checks and their stored data) is untouched. Of ``course_instructor.grading``
   only what a kernel needs is copied (``KERNEL_MODULES``).
 - ``kernels/<n>``: one folder per kernel, owned by the kernel's user, removed after grading.
 
@@ -14,7 +14,6 @@ as (``uids``: one per job, so limits and clean-up of one job never touch another
 limits of a kernel process (``Limits``).
 """
 
-import ast
 import os
 import pwd
 import shutil
@@ -23,12 +22,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import course_lib
+import course_instructor
+
+from ..stubs import PACKAGE, copy_course_lib, reference_modules
 
 __all__ = ["Sandbox", "Limits", "KERNEL_MODULES", "blocked_copy"]
 
 KERNEL_MODULES = ("agent.py", "wire.py", "probes.py", "host.py")
-"""The files of course_lib.grading a kernel needs; the rest (the tests' runner) stays out."""
+"""The files of course_instructor.grading a kernel needs; the rest (the tests' runner) stays out."""
 
 PREFIX = "course-grade-"
 """The name of every sandbox folder starts so (in the temporary folder)."""
@@ -43,7 +44,7 @@ KERNEL_ENV = {
 }
 """The environment of the kernel host and every kernel (a kernel adds its own folders)."""
 
-BLOCKED_BODY = ("from course_lib.grading.agent import ReferenceUnavailable\n"
+BLOCKED_BODY = ("from course_instructor.grading.agent import ReferenceUnavailable\n"
                 "raise ReferenceUnavailable({name!r})\n")
 
 
@@ -62,29 +63,18 @@ class Limits:
         return {"memory": self.memory, "processes": self.processes, "file_size": self.file_size}
 
 
-def blocked_copy(source, target, blocked):
-    """Copy the package folder ``source`` to ``target``, every top-level function named in
-    ``blocked`` reduced to raising ReferenceUnavailable. Returns the qualified names blocked."""
-    done = []
-    for path in sorted(Path(source).rglob("*")):
-        relative = path.relative_to(source)
-        if "__pycache__" in relative.parts or path.is_dir():
-            continue
-        if relative.parts[0] == "grading" and (len(relative.parts) > 2 or relative.name not in KERNEL_MODULES):
-            continue
-        out = Path(target) / relative
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix != ".py":
-            shutil.copyfile(path, out)
-            continue
-        module = "course_lib." + ".".join(relative.with_suffix("").parts)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in blocked:
-                node.body = ast.parse(BLOCKED_BODY.format(name=f"{module}.{node.name}")).body
-                done.append(f"{module}.{node.name}")
-        out.write_text(ast.unparse(tree) + "\n", encoding="utf-8")
-    (Path(target) / "grading" / "__init__.py").write_text('"""What a grading kernel needs."""\n')
+def blocked_copy(target):
+    """Write what kernels import into the folder ``target``: ``course_lib`` with every module of
+    ``course_lib.reference`` stubbed (each function raises ReferenceUnavailable), and of
+    ``course_instructor`` only ``grading/KERNEL_MODULES``. Returns the stubbed modules' names."""
+    target = Path(target)
+    done = copy_course_lib(target / "course_lib", reference_modules(None), BLOCKED_BODY)
+    grading = target / "course_instructor" / "grading"
+    grading.mkdir(parents=True)
+    (target / "course_instructor" / "__init__.py").write_text('"""What a grading kernel needs."""\n')
+    (grading / "__init__.py").write_text('"""What a grading kernel needs."""\n')
+    for name in KERNEL_MODULES:
+        shutil.copyfile(Path(__file__).with_name(name), grading / name)
     return done
 
 
@@ -93,18 +83,18 @@ class Sandbox:
 
     def __init__(self, root, lib, hidden, uids, limits, blocked):
         self.root, self.lib, self.hidden, self.uids = root, lib, hidden, uids
-        self.limits, self.blocked = limits, blocked
+        self.limits, self.blocked = limits, blocked   # blocked: the stubbed reference modules
         self.warnings = []
 
     @classmethod
-    def create(cls, blocked, hide, jobs, limits=Limits()):
-        """blocked: function names; hide: folders kernels must not see; jobs: how many kernels at once."""
+    def create(cls, hide, jobs, limits=Limits()):
+        """hide: folders kernels must not see; jobs: how many kernels at once."""
         _remove_stale()
         root = Path(tempfile.mkdtemp(prefix=PREFIX))
         root.chmod(0o711)
         (root / "grader.pid").write_text(str(os.getpid()))
         lib = root / "lib"
-        names = blocked_copy(Path(course_lib.__file__).parent, lib / "course_lib", set(blocked))
+        names = blocked_copy(lib)
         for path in [lib, *lib.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         (root / "kernels").mkdir(mode=0o711)
@@ -112,7 +102,7 @@ class Sandbox:
         probe.mkdir()
         (probe / "visible").write_text("if a kernel can read this, hiding folders does not work\n")
         sandbox = cls(root, lib, [], _free_uids(jobs) if os.geteuid() == 0 else [None] * jobs, limits, names)
-        sandbox.hidden = sandbox._hideable([Path(course_lib.__file__).parent, *hide])
+        sandbox.hidden = sandbox._hideable([PACKAGE, Path(course_instructor.__file__).parent, *hide])
         return sandbox
 
     def _hideable(self, folders):

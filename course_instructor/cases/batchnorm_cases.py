@@ -10,8 +10,8 @@ from functools import partial
 
 import numpy as np
 
-from course_lib import layers as reference
-from course_lib.layers import batchnorm_forward  # noqa: F401 -- the forward the backward mistakes' check runs
+from course_lib.reference import batchnorm as reference
+from course_lib.reference.batchnorm import batchnorm_forward  # noqa: F401 -- the forward the backward mistakes' check runs
 
 from .build import Case, Mistake, Spec
 

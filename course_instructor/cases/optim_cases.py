@@ -9,7 +9,7 @@ from functools import cache, partial
 
 import numpy as np
 
-from course_lib import optim as reference
+from course_lib.reference import optim as reference
 
 from .build import Case, Mistake, Spec
 

@@ -10,7 +10,7 @@ description alone.
 >>> close([2.0, 4.0], [1.0, 2.0], "the step")
 Traceback (most recent call last):
 ...
-course_lib.grading.expect.Mismatch: the step: every value is about 2x the right one
+course_instructor.grading.expect.Mismatch: the step: every value is about 2x the right one
 """
 
 import numpy as np

@@ -154,7 +154,8 @@ def _fingerprint(assignment, salt):
 
 
 def course_digest(package):
-    """A digest of course_lib's files (the references the hidden tests compare with, the checks' data)."""
+    """A digest of a package's files (course_lib: the references and the checks' data; course_instructor:
+    the grader and the cases)."""
     digest = hashlib.sha256()
     for path in sorted(Path(package).rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from ..train import progress_bar
+from course_lib.train import progress_bar
 from .notebook import STATUSES
 from .run import GradingError, Options, grade_class
 

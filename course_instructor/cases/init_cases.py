@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 
-from course_lib import init as reference
+from course_lib.reference import init as reference
 
 from .build import Case, Mistake, Spec
 

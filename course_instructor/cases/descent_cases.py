@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 
 from course_lib import descent, gradcheck
+from course_lib.reference import descent as reference_descent
 
 from .build import Case, Mistake, Spec
 from .optim_cases import dyadic, omits
@@ -33,7 +34,7 @@ def numerical_gradient_variant(f, x, h=1e-5, *, kind="central", divisor=2, flatt
 
 NUMERICAL_GRADIENT = Spec(
     exercise="numerical_gradient",
-    reference=gradcheck.numerical_gradient,
+    reference=reference_descent.numerical_gradient,
     cases=[gradient_case("x of shape (3,), default h", (3,), seed=30),
            gradient_case("x of shape (2, 3), default h", (2, 3), seed=31),
            gradient_case("x of shape (3, 2), h=0.1", (3, 2), seed=32, h=0.1),
@@ -50,7 +51,7 @@ NUMERICAL_GRADIENT = Spec(
         Mistake("flattened", partial(numerical_gradient_variant, flatten=True),
                 "Your gradient is flattened: return it with the shape of x (np.zeros_like(x), and np.ndindex(x.shape) "
                 "to visit every entry)."),
-        Mistake("hard_coded_h", omits(gradcheck.numerical_gradient, "h"),
+        Mistake("hard_coded_h", omits(reference_descent.numerical_gradient, "h"),
                 "Your function ignores h: use the argument, not the number 1e-5."),
     ],
     summary="x of shapes (3,), (2, 3), (3, 2), (2, 2, 2); h default, 0.1 and 0.001; x unchanged afterwards",
@@ -80,7 +81,7 @@ def gradient_descent_variant(grad, x0, learning_rate, num_steps, *, sign=-1, row
 
 GRADIENT_DESCENT = Spec(
     exercise="gradient_descent",
-    reference=descent.gradient_descent,
+    reference=reference_descent.gradient_descent,
     cases=[descent_case("x0 of shape (2,), learning_rate=0.1, 5 steps", (2,), 0.1, 5, seed=40),
            descent_case("x0 of shape (3,), learning_rate=0.3, 8 steps", (3,), 0.3, 8, seed=41),
            descent_case("x0 of shape (2, 3), learning_rate=0.05, 3 steps", (2, 3), 0.05, 3, seed=42),

@@ -41,7 +41,7 @@ TICK = 0.05
 """Seconds between checks for a dead kernel or a passed deadline while waiting."""
 
 
-SERVE = "__import__('course_lib.grading.agent', fromlist=['serve']).serve()"
+SERVE = "__import__('course_instructor.grading.agent', fromlist=['serve']).serve()"
 
 SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGKILL: "killed (out of memory, or by the grader)",
            signal.SIGABRT: "aborted", signal.SIGBUS: "a bus error", signal.SIGFPE: "a floating-point exception",
@@ -84,7 +84,7 @@ class KernelHost:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with open(sandbox.root / "host.log", "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-m", "course_lib.grading.host", str(theirs.fileno())],
+                [sys.executable, "-s", "-m", "course_instructor.grading.host", str(theirs.fileno())],
                 cwd=sandbox.lib, env=sandbox.host_env(), pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         theirs.close()

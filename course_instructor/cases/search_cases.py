@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from course_lib import search
+from course_lib.reference import search
 
 from .build import Case, Mistake, Spec
 

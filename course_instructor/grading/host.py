@@ -1,6 +1,6 @@
 """The kernel host: one warm process that forks a fresh, isolated kernel for each notebook.
 
-Started once per grading run (``python -m course_lib.grading.host FD`` in the sandbox, where
+Started once per grading run (``python -m course_instructor.grading.host FD`` in the sandbox, where
 ``course_lib`` is the copy whose graded functions are blocked), it imports what kernels need
 (ipykernel, NumPy, the notebooks' imports) once. Each kernel is then a fork of it: a fresh
 process in milliseconds instead of a second of imports. Before it runs anything, a kernel
@@ -42,7 +42,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 BASE_PRELOAD = ("numpy", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-                "ipykernel.debugger", "course_lib.grading.agent")
+                "ipykernel.debugger", "course_instructor.grading.agent")
 """What every kernel needs (ipykernel.debugger imports debugpy: 0.2 s a kernel otherwise); the
 notebooks' own imports come with ``preload`` messages."""
 
@@ -195,7 +195,7 @@ def _kernel(spec, channel):
             os.dup2(source, target)
         os.closerange(4, os.sysconf("SC_OPEN_MAX"))
         _prepare(spec)
-        from course_lib.grading import agent
+        from course_instructor.grading import agent
         from ipykernel.kernelapp import IPKernelApp
 
         agent.CHANNEL_FD = 3

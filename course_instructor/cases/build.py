@@ -1,8 +1,8 @@
 """Build the stored cases of the self-checks. Development time only: no check imports this.
 
-    python -m course_lib.checks.build              # rewrite data/<exercise>.json for every spec
-    python -m course_lib.checks.build adam ewma    # only these exercises
-    python -m course_lib.checks.build --check      # exit 1, naming them, if stored files are stale
+    python -m course_instructor.cases.build              # rewrite data/<exercise>.json for every spec
+    python -m course_instructor.cases.build adam ewma    # only these exercises
+    python -m course_instructor.cases.build --check      # exit 1, naming them, if stored files are stale
 
 Every ``*_cases.py`` module of this package holds ``SPECS``, a list of :class:`Spec`: a graded
 function's reference implementation, its cases, and its known mistakes (wrong versions of
@@ -20,10 +20,12 @@ import importlib
 import json
 import pkgutil
 import sys
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 
-from .framework import CHECKS, DATA_DIR, Finding, StoredCase, decode, encode
+import course_lib.checks  # noqa: F401 -- defines every check (CHECKS)
+from course_lib.checks.framework import CHECKS, DATA_DIR, Finding, StoredCase, decode, encode
 
 __all__ = ["Case", "Mistake", "Spec", "specs", "build", "dumps", "differences", "main"]
 
@@ -77,7 +79,7 @@ class Spec:
 def specs():
     """Every :class:`Spec` of every ``*_cases`` module of this package, by exercise name."""
     found = {}
-    for module in sorted(m.name for m in pkgutil.iter_modules([str(DATA_DIR.parent)])):
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
         if module.endswith("_cases"):
             for spec in importlib.import_module(f"{__package__}.{module}").SPECS:
                 if spec.exercise in found:
@@ -170,7 +172,7 @@ def stale(spec):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m course_lib.checks.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_instructor.cases.build", description=__doc__.split("\n")[0])
     parser.add_argument("exercises", nargs="*", help="only these exercises (default: all)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a stored file is stale")
     args = parser.parse_args(argv)
@@ -184,7 +186,7 @@ def main(argv=None):
         for problem in problems:
             print(problem)
         if problems:
-            print("rebuild with: python -m course_lib.checks.build")
+            print("rebuild with: python -m course_instructor.cases.build")
         return 1 if problems else 0
     DATA_DIR.mkdir(exist_ok=True)
     for spec in chosen:

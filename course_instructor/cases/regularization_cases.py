@@ -12,8 +12,9 @@ from functools import partial
 
 import numpy as np
 
-from course_lib import layers, regularization
-from course_lib.layers import dropout_forward  # noqa: F401 -- the forward the backward mistakes are checked with
+from course_lib import layers
+from course_lib.reference import regularization
+from course_lib.reference.regularization import dropout_forward  # noqa: F401 -- the forward the backward mistakes are checked with
 
 from .build import Case, Mistake, Spec
 
@@ -121,7 +122,7 @@ DROPOUT_CASES = [
 
 DROPOUT_FORWARD = Spec(
     exercise="dropout_forward",
-    reference=layers.dropout_forward,
+    reference=regularization.dropout_forward,
     cases=DROPOUT_CASES,
     mistakes=[
         Mistake("scaled_at_test", partial(forward_variant, scale="1", test="scaled"),
@@ -176,7 +177,7 @@ def backward_variant(dout, cache, *, mask="cached", scale="cached"):
 
 DROPOUT_BACKWARD = Spec(
     exercise="dropout_backward",
-    reference=layers.dropout_backward,
+    reference=regularization.dropout_backward,
     cases=DROPOUT_CASES,
     mistakes=[
         Mistake("new_mask", partial(backward_variant, mask="new"),

@@ -21,7 +21,7 @@ from pathlib import Path
 from .cells import (BEGIN, END, EXERCISE, INSTRUCTOR, NotebookError, cell_role, defined_function,
                     defined_functions, dumps, exercise_cells, read_notebook, replace_solutions,
                     solution_regions, write_text, shown_path)
-from .paths import course_root
+from course_lib.paths import course_root
 
 ReleaseError = NotebookError
 """What release raises when it cannot release: the file, the cell (index and id) and a line of
