@@ -1,5 +1,5 @@
 """``course release``: generate the student notebooks from the instructor's, check they are
-current, and bundle what students receive.
+current, and bundle what students receive (``bundle``).
 
 A released notebook is a ``solutions/`` notebook passed through ``RELEASE_STEPS``, small named
 steps that each take a notebook and return it. The result is written in one fixed JSON layout,
@@ -9,12 +9,10 @@ Commands::
 
     course release [--solutions DIR] [--out DIR]    # solutions/*.ipynb -> notebooks/*.ipynb
     course release --check                          # exit 1, naming them, when notebooks/ is stale
-    course release --bundle DIR [--force]          # notebooks/, course_lib/, README.md, ... in DIR
+    course release --bundle DIR [--force] [--reveal 01,02]   # what students receive, in DIR
 """
 
 import copy
-import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -26,9 +24,6 @@ from course_lib.paths import course_root
 ReleaseError = NotebookError
 """What release raises when it cannot release: the file, the cell (index and id) and a line of
 its source. The same class as ``cells.NotebookError``, which ``read_notebook`` raises."""
-
-PACKAGE = Path(__file__).resolve().parent
-"""The ``course_lib`` source the bundle ships: this package."""
 
 NOTEBOOK_METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
@@ -195,118 +190,6 @@ def write_release(texts, out, solutions):
     return fixed
 
 
-# --- the student bundle ----------------------------------------------------------------------
-
-BUNDLE_FILES = ("environment.yml", "pyproject.toml")
-"""The course root's files the bundle ships as they are."""
-
-BUNDLE_ENTRIES = ("README.md", "notebooks", "course_lib") + BUNDLE_FILES
-"""Everything a bundle consists of (``--force`` replaces exactly these)."""
-
-README = """\
-# Optimization for Deep Learning
-
-How neural networks are trained, one idea at a time: gradient descent and its problems, momentum,
-AdaGrad, RMSProp and Adam, learning-rate schedules, weight initialization, batch normalization,
-weight decay and dropout, and hyperparameter search. You implement each method yourself in NumPy,
-then watch it work in figures, interactive plots and small networks trained on handwritten digits.
-
-## Install
-
-You need {python}. In this folder, in a fresh virtual environment (`python -m venv .venv`,
-then activate it):
-
-    pip install -e .
-    course doctor     # checks Python, the packages, the Jupyter kernel and the data
-    course lab        # opens the notebooks in JupyterLab
-
-With conda instead: `conda env create -f environment.yml`, then {activate}, and `course lab`.
-
-## Notebooks
-
-{notebooks}
-
-## Exercises and self-checks
-
-Each exercise is a function whose body reads `# YOUR CODE HERE` and `raise NotImplementedError()`.
-Replace those two lines with your code, run the cell, then run the check cell under it: it says
-whether your function is right and, when it is not, what looks wrong. Some demos use your own
-functions, so finish the exercises above a demo before running it. Before you hand a notebook in,
-restart the kernel and run all cells (Kernel > Restart Kernel and Run All Cells).
-"""
-"""The student README: ``{python}`` comes from pyproject.toml, ``{activate}`` from environment.yml,
-``{notebooks}`` from the release."""
-
-
-def notebook_title(nb, default):
-    """The text of the notebook's first level-1 markdown heading, else ``default``."""
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "markdown":
-            for line in cell["source"].splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return default
-
-
-def readme(released, pyproject_text, environment_text):
-    """The student README for the ``{file name: released notebook}`` and the texts of pyproject.toml
-    and environment.yml."""
-    required = re.search(r'^requires-python\s*=\s*"\s*>=\s*([\d.]+)\s*"', pyproject_text, re.MULTILINE)
-    python = f"Python {required.group(1)} or newer" if required else "Python 3"
-    name = re.search(r"^name:\s*(\S+)", environment_text, re.MULTILINE)
-    activate = f"`conda activate {name.group(1)}`" if name else "activate the environment it creates"
-    notebooks = "\n".join(f"{i}. `notebooks/{name}`: {notebook_title(nb, Path(name).stem)}"
-                          for i, (name, nb) in enumerate(released.items(), start=1))
-    return README.format(python=python, activate=activate, notebooks=notebooks)
-
-
-def bundle(root, solutions, dest, force=False):
-    """Write what students receive into ``dest``: ``notebooks/`` (a fresh release of
-    ``solutions``), ``course_lib/`` (this package, without ``__pycache__``), the course root's
-    ``environment.yml`` and ``pyproject.toml``, and a generated ``README.md``; never
-    solutions or tests.
-
-    ``dest`` must be empty or missing; with ``force``, the entries of an earlier bundle
-    (``BUNDLE_ENTRIES``) are replaced and anything else is left where it is. Nothing is
-    written when a notebook cannot be released. Returns the names in ``dest`` it left alone.
-    Raises ``ReleaseError`` when a bundle file is missing from ``root``, or ``dest`` is not
-    empty (without ``force``) or looks like a course checkout (it holds solutions/ or tests/).
-    """
-    root, dest = Path(root), Path(dest)
-    for name in BUNDLE_FILES:
-        if not (root / name).is_file():
-            raise ReleaseError("is missing, and the student bundle ships it: add it to the course folder first",
-                               root / name)
-    if dest.exists() and not dest.is_dir():
-        raise ReleaseError("is not a folder", dest)
-    existing = sorted(entry.name for entry in dest.iterdir()) if dest.is_dir() else []
-    if "solutions" in existing or "tests" in existing:
-        raise ReleaseError("holds solutions/ or tests/, which a bundle must never contain: pick an empty folder", dest)
-    if existing and not force:
-        raise ReleaseError(f"is not empty (it holds {', '.join(existing[:4])}{', ...' if len(existing) > 4 else ''}): "
-                           "pick an empty folder, or pass --force to replace the bundle in it", dest)
-    released = release_folder(solutions)
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in BUNDLE_ENTRIES:
-        _remove(dest / name)
-    (dest / "notebooks").mkdir()
-    for name, nb in released.items():
-        write_text(dest / "notebooks" / name, dumps(nb))
-    shutil.copytree(PACKAGE, dest / "course_lib", ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
-    for name in BUNDLE_FILES:
-        shutil.copyfile(root / name, dest / name)
-    write_text(dest / "README.md", readme(released, *((root / name).read_text(encoding="utf-8")
-                                                       for name in ("pyproject.toml", "environment.yml"))))
-    return [name for name in existing if name not in BUNDLE_ENTRIES]
-
-
-def _remove(path):
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
 # --- the command -----------------------------------------------------------------------------
 
 def register(subparsers):
@@ -324,22 +207,34 @@ def register(subparsers):
                       help="write nothing; exit 1 and name each stale, missing or extra notebook when the "
                            "student notebooks differ from what release would write")
     mode.add_argument("--bundle", type=Path, metavar="DIR",
-                      help="write what students receive into DIR: notebooks/, course_lib/, environment.yml, "
-                           "pyproject.toml and a README.md (no solutions, no tests)")
+                      help="write what students receive into DIR: notebooks/, course_lib/ (its reference "
+                           "solutions stubbed), environment.yml, pyproject.toml, LICENSE and a README.md (no "
+                           "solutions, no tests, no instructor's tools)")
     p.add_argument("--force", action="store_true", help="with --bundle: replace the bundle in a non-empty DIR")
+    p.add_argument("--reveal", metavar="NN,NN", default="",
+                   help="with --bundle: ship the reference solutions of these notebooks (e.g. 01,02, once "
+                        "their deadline has passed); by default none")
     p.set_defaults(func=run)
 
 
 def run(args):
     if args.force and not args.bundle:
         return _fail("--force only applies to --bundle")
+    if args.reveal and not args.bundle:
+        return _fail("--reveal only applies to --bundle")
+    from .bundle import parse_reveal   # bundle builds on this module's release_folder
+
+    try:
+        reveal = parse_reveal(args.reveal)
+    except ValueError as e:
+        return _fail(e)
     if args.out and args.bundle:
         return _fail("--out does not apply to --bundle (the bundle's notebooks go to DIR/notebooks)")
     root = course_root()
     solutions = args.solutions or root / "solutions"
     try:
         if args.bundle:
-            return _run_bundle(root, solutions, args.bundle, args.force)
+            return _run_bundle(root, solutions, args.bundle, args.force, reveal)
         out = args.out or root / "notebooks"
         if Path(out).resolve() == Path(solutions).resolve():
             return _fail(f"--out {shown_path(out)} is the solutions folder: releasing there would overwrite "
@@ -379,9 +274,12 @@ def _run_check(texts, out, solutions):
     return 1
 
 
-def _run_bundle(root, solutions, dest, force):
-    kept = bundle(root, solutions, dest, force)
-    print(f"Bundled {shown_path(dest)}: {', '.join(BUNDLE_ENTRIES)}.")
+def _run_bundle(root, solutions, dest, force, reveal):
+    from .bundle import BUNDLE_ENTRIES, bundle, notebook_numbers   # bundle builds on this module's release_folder
+
+    kept = bundle(root, solutions, dest, force, reveal)
+    revealed = f"the solutions of {notebook_numbers(reveal)}" if reveal else "no solution"
+    print(f"Bundled {shown_path(dest)}: {', '.join(BUNDLE_ENTRIES)}; {revealed} revealed.")
     if kept:
         print(f"Left alone in {shown_path(dest)} (not part of a bundle): {', '.join(kept)}.")
     return 0

@@ -31,13 +31,15 @@ def reference_modules(notebooks=()):
 
 def stub_source(text, module, body):
     """``text`` (a module's source) with every function's body, at the top level and in classes,
-    replaced by the statements ``body.format(name=<module>.<function>)``; docstrings are kept."""
+    replaced by the statements ``body.format(name=<module>.<function>)``. Of each function's
+    docstring only the first line is kept: the rest may spell out the answer (a formula)."""
     tree = ast.parse(text)
 
     def replace(nodes, prefix):
         for node in nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                docstring = node.body[:1] if ast.get_docstring(node) is not None else []
+                summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
+                docstring = [ast.Expr(ast.Constant(summary))] if summary else []
                 node.body = docstring + ast.parse(body.format(name=f"{prefix}{node.name}")).body
             elif isinstance(node, ast.ClassDef):
                 replace(node.body, f"{prefix}{node.name}.")
@@ -46,14 +48,14 @@ def stub_source(text, module, body):
     return ast.unparse(tree) + "\n"
 
 
-def copy_course_lib(target, stubbed, body):
+def copy_course_lib(target, stubs):
     """Copy ``course_lib`` to the folder ``target`` (without ``__pycache__``), each module file in
-    ``stubbed`` (paths under ``REFERENCE``) rewritten by :func:`stub_source` with ``body``.
-    Returns the dotted names of the modules stubbed."""
+    ``stubs`` (a path under ``REFERENCE`` -> the body its functions get) rewritten by
+    :func:`stub_source`. Returns the dotted names of the modules stubbed."""
     target = Path(target)
     shutil.copytree(PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
     done = []
-    for path in stubbed:
+    for path, body in stubs.items():
         relative = Path(path).resolve().relative_to(PACKAGE)
         module = ".".join(("course_lib", *relative.with_suffix("").parts))
         (target / relative).write_text(stub_source(Path(path).read_text(encoding="utf-8"), module, body),

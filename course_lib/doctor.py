@@ -10,9 +10,26 @@ from dataclasses import dataclass
 
 from .paths import course_root
 
-REQUIRED = ["numpy", "matplotlib", "jupyterlab", "ipykernel", "ipywidgets", "scikit-learn", "tqdm",
-            "nbformat", "nbclient", "nbval", "joblib"]
-OPTIONAL = {"pytest": "the tests: pip install -e '.[test]'", "torch": "the benchmark: pip install -e '.[bench]'"}
+DISTRIBUTION = "course-lib"
+"""The installed distribution whose metadata lists what the course needs (pyproject.toml's one list)."""
+
+
+def requirements():
+    """``(required, optional)`` from the installed metadata: the package names of the dependencies,
+    and ``{name: extra}`` for those of an extra (``test``, ``bench``)."""
+    try:
+        lines = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        return [], {}
+    required, optional = [], {}
+    for line in lines:
+        name = re.match(r"[A-Za-z0-9._-]+", line).group(0)
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", line)
+        if extra:
+            optional.setdefault(name, extra.group(1))
+        else:
+            required.append(name)
+    return required, optional
 
 
 @dataclass
@@ -31,17 +48,22 @@ def check_python():
 
 
 def check_packages():
+    required, optional = requirements()
+    if not required:
+        return [Check(DISTRIBUTION, False, "not installed", "pip install -e .  (from the course folder)")]
+    optional.pop("playwright", None)   # reported with the browser test's needs
     checks = []
-    for name in REQUIRED:
+    for name in required:
         try:
             checks.append(Check(name, True, importlib.metadata.version(name)))
         except importlib.metadata.PackageNotFoundError:
             checks.append(Check(name, False, "missing", "pip install -e .  (from the course folder)"))
-    for name, purpose in OPTIONAL.items():
+    for name, extra in optional.items():
         try:
             checks.append(Check(name, True, importlib.metadata.version(name), required=False))
         except importlib.metadata.PackageNotFoundError:
-            checks.append(Check(name, False, "not installed (optional)", f"for {purpose}", required=False))
+            checks.append(Check(name, False, "not installed (optional)", f"pip install -e '.[{extra}]'",
+                                required=False))
     return checks
 
 

@@ -68,7 +68,7 @@ def blocked_copy(target):
     ``course_lib.reference`` stubbed (each function raises ReferenceUnavailable), and of
     ``course_instructor`` only ``grading/KERNEL_MODULES``. Returns the stubbed modules' names."""
     target = Path(target)
-    done = copy_course_lib(target / "course_lib", reference_modules(None), BLOCKED_BODY)
+    done = copy_course_lib(target / "course_lib", dict.fromkeys(reference_modules(None), BLOCKED_BODY))
     grading = target / "course_instructor" / "grading"
     grading.mkdir(parents=True)
     (target / "course_instructor" / "__init__.py").write_text('"""What a grading kernel needs."""\n')
