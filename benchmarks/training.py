@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from course_lib import data, train
-from course_lib.reference import optim
+from course_lib.reference import init as reference_init, optim
 from course_lib.model import MLP
 
 
@@ -47,7 +47,7 @@ class CourseEpoch:
 
     def __init__(self, X, y, batch_size=100):
         self.X, self.y, self.batch_size = X, y, batch_size
-        self.net = MLP([784, 1000, 10], activation="sigmoid", init="xavier_uniform", seed=0)
+        self.net = MLP([784, 1000, 10], activation="sigmoid", init=reference_init.xavier_uniform, seed=0)
         self.update_seconds = 0.0
 
     def timed_adam(self, w, dw, config):
