@@ -130,15 +130,19 @@ def load(*names, folder=None):
     """Your functions ``names`` from the course's notebooks in ``folder`` (default: the current
     folder, where the notebook runs): one function for one name, else a tuple in that order.
     Raises :class:`MissingWork` naming the notebook to finish."""
+    __tracebackhide__ = True   # IPython shows the student's cell and the message, not mine's frames
     if not names:
         raise TypeError("load: name the functions, e.g. mine.load('adam', 'he')")
     folder = Path.cwd() if folder is None else Path(folder)
-    functions = tuple(_load_one(name, folder) for name in names)
-    return functions[0] if len(functions) == 1 else functions
+    functions = []
+    for name in names:
+        functions.append(_load_one(name, folder))
+    return functions[0] if len(functions) == 1 else tuple(functions)
 
 
 def __getattr__(name):
     """``mine.adam`` is ``mine.load("adam")``."""
+    __tracebackhide__ = True
     if name.startswith("__"):
         raise AttributeError(name)
     return load(name)
