@@ -107,7 +107,8 @@ class MLP:
             activations.append(h)
             drop = None
             if self.dropout > 0:
-                h, drop = self.dropout_layer[0](h, {"p": self.dropout, "mode": mode, "rng": self.rng})
+                seed = int(self.rng.integers(2**32))   # a new mask each step, the same on every run
+                h, drop = self.dropout_layer[0](h, {"p": self.dropout, "mode": mode, "seed": seed})
             caches.append((affine, bn, act, drop))
         L = self.num_layers
         scores, last = affine_forward(h, self.params[f"W{L}"], self.params[f"b{L}"])
