@@ -1,13 +1,16 @@
 """Training runs that compare update rules on a real network (notebook 02, last part).
 
+The rules are yours (notebook 02); the network's initial weights are normal with a fixed std
+(``init=0.1``) unless you pass an initializer, such as your ``he`` of notebook 03.
+
 - ``fit``: a fresh ``MLP`` trained with one rule: ``(model, History)``.
 - ``fit_switching``: one rule for the first epochs, another for the rest (Adam -> SGD, after
   Keskar & Socher 2017, with the switch point and the second rule's settings fixed by hand).
 - ``concat``: two ``History`` objects, the second continuing the first.
 
->>> from course_lib import data, optim
+>>> from course_lib import data
 >>> ds = data.load_digits()
->>> net, history = fit([64, 32, 10], ds.X_train, ds.y_train, ds.X_test, ds.y_test, optim.adam, epochs=2)
+>>> net, history = fit([64, 32, 10], ds.X_train, ds.y_train, ds.X_test, ds.y_test, adam, epochs=2)   # your adam
 >>> len(history.val_accuracy)
 2
 """
@@ -24,7 +27,8 @@ def fit(sizes, X, y, X_val, y_val, rule, config=None, schedule=None, epochs=20, 
 
     X: (N, D) training inputs, y: (N,) labels; X_val, y_val: the held-out set whose accuracy the
     history records each epoch. rule, config, schedule, epochs: as in ``course_lib.train.train``.
-    seed: the initial weights and the order of the minibatches. init: as in ``MLP``.
+    seed: the initial weights and the order of the minibatches. init: as in ``MLP``: the std of
+    every initial weight (0.1), or a function ``(fan_in, fan_out, rng) -> array``.
     """
     model = MLP(sizes, init=init, seed=seed)
     history = train(model, X, y, X_val, y_val, rule=rule, config=config, schedule=schedule, epochs=epochs,
@@ -38,7 +42,7 @@ def fit_switching(sizes, X, y, X_val, y_val, first, then, switch_epoch, epochs=2
     first, then: ``(rule, config)`` pairs. ``first`` trains epochs 1..switch_epoch, ``then`` the
     remaining ``epochs - switch_epoch`` epochs, starting from fresh state (its own velocity).
     The history covers all epochs. The two phases draw their minibatch orders from ``seed`` and
-    ``seed + 1``, so the second phase does not replay the first one's batches.
+    ``seed + 1``, so the second phase does not replay the first one's batches. init: as in ``fit``.
     """
     if not 0 < switch_epoch < epochs:
         raise ValueError(f"fit_switching: switch_epoch must be between 1 and epochs - 1 = {epochs - 1}, "

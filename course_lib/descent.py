@@ -6,7 +6,11 @@ __all__ = ["trajectory"]
 
 
 def trajectory(rule, grad, x0, num_steps, config=None):
-    """The points an update rule from ``course_lib.optim`` visits, starting at ``x0``.
+    """The points an update rule visits, starting at ``x0``.
+
+    rule: ``next_x, config = rule(x, dx, config)``, such as your own from notebook 02;
+    grad: function from a point to the gradient there (shaped like ``x0``); config: the rule's
+    first config (None for its defaults), after which each call's returned config is passed on.
 
     Returns an array of shape (num_steps + 1, *x0.shape), x0 first. Stops early (the rest of
     the path repeats the last finite point) if the iterate leaves the finite numbers, so a

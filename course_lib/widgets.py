@@ -19,6 +19,7 @@ Two layers, so that the first can be tested without a browser:
 import base64
 import html
 import io
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 import ipywidgets as widgets
@@ -160,6 +161,9 @@ class Playground:
     """
 
     def __init__(self, rules, surfaces=None):
+        if not isinstance(rules, Mapping):
+            raise TypeError("playground: rules must be a dict label -> update rule, your own from notebook 02, "
+                            f"e.g. playground({{'sgd': sgd, 'adam': adam}}); got {type(rules).__name__}")
         self.rules = dict(rules)
         self.surfaces = dict(SURFACES if surfaces is None else surfaces)
         if not self.rules or not self.surfaces:

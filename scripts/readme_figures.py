@@ -1,12 +1,14 @@
 """Make the README's figures in docs/img/.
 
-- ``trajectories.png``: the six reference update rules of ``course_lib.optim`` on the bowl
+- ``trajectories.png``: the six reference update rules of ``course_lib.reference.optim`` on the bowl
   f(x, y) = x²/20 + y², 30 steps from (-7, 2), each at the learning rate the playground starts
   it at (``course_lib.widgets.DEFAULT_LEARNING_RATES``, notebook 02's bowl figure), drawn with
   ``course_lib.plots``.
 - ``playground.png``: notebook 02's optimizer playground as a student sees it in JupyterLab,
-  taken in headless Chromium with the browser tests' machinery (``tests/browser/lab_driver.py``);
-  it needs Chromium and playwright (``course doctor`` says how to install them).
+  called as the notebook calls it, on ``yours`` (the student's six rules; here the reference
+  rules stand in for them, in a first cell that the picture leaves out), taken in headless
+  Chromium with the browser tests' machinery (``tests/browser/lab_driver.py``); it needs
+  Chromium and playwright (``course doctor`` says how to install them).
 
 Usage::
 
@@ -28,12 +30,17 @@ STEPS = 30
 VIEWPORT = {"width": 1100, "height": 1300}
 """The browser window of the playground screenshot: tall enough for the whole cell."""
 
+YOURS_CELL = """\
+from course_lib.reference.optim import RULES as yours   # stands in for the student's six rules"""
+"""The first cell: run, not shown."""
+
 PLAYGROUND_CELL = """\
 from course_lib.widgets import playground
 
-pg = playground()                           # the reference update rules
+pg = playground(yours)                      # your six update rules, as in notebook 02
 pg.controls["rule"].value = "sgd_momentum"  # momentum's spiral on the bowl
 pg"""
+"""The second cell: the one in the picture."""
 
 
 def trajectories(path):
@@ -81,14 +88,14 @@ def playground(path):
         root.mkdir()
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
                                                                 "display_name": "Python 3 (ipykernel)"}})
-        nb.cells = [nbformat.v4.new_code_cell(PLAYGROUND_CELL)]
+        nb.cells = [nbformat.v4.new_code_cell(YOURS_CELL), nbformat.v4.new_code_cell(PLAYGROUND_CELL)]
         nbformat.write(nb, root / "playground.ipynb")
         with jupyterlab(root, home) as lab, chromium() as browser:
             page = NotebookPage(browser, lab, "playground.ipynb", Path(tmp, "shots"), viewport=VIEWPORT).open()
             page.page.keyboard.press("ControlOrMeta+b")  # hide the file browser: the playground gets the width
             page.run_all(timeout=180)
             page.page.mouse.move(0, 0)                  # no hover highlight in the picture
-            page.cell(0).screenshot(path=str(path))
+            page.cell(1).screenshot(path=str(path))
             page.close()
 
 

@@ -39,6 +39,27 @@ def test_fit_is_reproducible(toy):
     assert a.loss == b.loss
 
 
+@pytest.mark.parametrize("std", [0.1, 0.5])
+def test_fit_draws_the_weights_with_the_given_std(std):
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(20, 60)).astype(np.float32), rng.integers(0, 3, size=20)
+    model, _ = fit([60, 50, 3], X, y, X, y, optim.sgd, {"learning_rate": 1e-12}, epochs=1, init=std)
+    assert np.std(model.params["W1"]) == pytest.approx(std, rel=0.05)   # 3,000 weights: about 1 %
+
+
+def test_fit_and_fit_switching_call_an_init_function_with_the_fans(toy):
+    fans = []
+
+    def init(fan_in, fan_out, rng):
+        fans.append((fan_in, fan_out))
+        return np.zeros((fan_in, fan_out))
+
+    model, _ = fit(SIZES, *toy, optim.sgd, {"learning_rate": 1e-12}, epochs=1, init=init)
+    fit_switching(SIZES, *toy, (optim.sgd, None), (optim.sgd, None), switch_epoch=1, epochs=2, init=init)
+    assert fans == [(6, 5), (5, 3)] * 2
+    assert not model.params["W1"].any()
+
+
 def test_fit_passes_the_schedule(toy):
     _, history = fit(SIZES, *toy, optim.sgd, schedule=lambda t: 0.1 / (1 + t), epochs=1)
     assert history.learning_rate == [0.1 / (1 + t) for t in range(history.steps_per_epoch)]

@@ -136,6 +136,12 @@ def test_no_rules_is_an_error():
         Playground(rules={})
 
 
+@pytest.mark.parametrize("rules", [None, [optim.sgd, optim.adam], optim.adam])
+def test_rules_that_are_not_a_dict_are_an_error(rules):
+    with pytest.raises(TypeError, match=r"rules must be a dict label -> update rule"):
+        playground(rules)
+
+
 def test_a_rule_that_is_not_a_function_is_an_error():
     with pytest.raises(TypeError, match=r"rules\['adam'\] must be an update rule"):
         playground({"adam": "adam"})
