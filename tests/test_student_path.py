@@ -67,11 +67,12 @@ def test_notebooks_filled_in_order_run_on_the_students_code(bundle, monkeypatch)
 
 
 def test_an_unfinished_notebook_stops_the_next_one_with_a_clear_message(bundle, monkeypatch):
-    """Notebook 02 left as released: the first cell of 03 that needs its functions says what to do."""
+    """03 done, but 01 and 02 left as released: the first cell of 03 that needs their functions says what to do."""
     monkeypatch.setenv("PYTHONPATH", str(bundle))
     folder = bundle / "unfinished"
     folder.mkdir()
     for name in NOTEBOOKS[:3]:
         (folder / name).write_bytes((CHECKOUT / "notebooks" / name).read_bytes())
+    fill(folder / NOTEBOOKS[2])
     with pytest.raises(NotebookError, match=r"MissingWork: \w+ from notebook 0[12] .*run notebook 0[12] first"):
         run_cells(read_notebook(folder / NOTEBOOKS[2]), cwd=folder)
