@@ -16,7 +16,8 @@ from . import __version__
 STUDENT_COMMANDS = ["course_lib.lab", "course_lib.doctor"]
 """The modules of the students' sub-commands, in the order ``course --help`` lists them."""
 
-INSTRUCTOR_COMMANDS = ["course_instructor.release", "course_instructor.execute", "course_instructor.grading.command"]
+INSTRUCTOR_COMMANDS = ["course_instructor.release", "course_instructor.execute", "course_instructor.grading.command",
+                       "course_instructor.gradescope.command"]
 """The instructor's sub-commands, listed after the students' when ``course_instructor`` is installed."""
 
 

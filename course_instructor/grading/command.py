@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from course_lib.train import progress_bar
+from . import canvas
 from .notebook import STATUSES
 from .run import GradingError, Options, grade_class
 
@@ -28,6 +29,7 @@ Results, in GRADES:
                          max_score, status, message (and a row per extra or misnamed file)
   feedback/<student>.md  for the student: what passed, what failed and why (never the hidden inputs)
   records/<student>/     one record per graded notebook, written as soon as it is graded
+  canvas.csv             with --canvas ROSTER: a Canvas gradebook import file (see below)
 
 Resuming and regrading: a run that stops (even killed) is finished by running the same command
 again: records that are current are reused, so every student appears once. A changed submission,
@@ -38,6 +40,14 @@ Isolation (as root on Linux): each kernel runs as an unprivileged user, in its o
 network and IPC namespaces, where course_lib's sources, solutions/, tests/, the submissions and
 GRADES are empty folders; no process it starts outlives it. Elsewhere it falls back to weaker
 isolation and says so. Each kernel is limited in memory (--memory), processes and file size.
+
+Canvas: --canvas ROSTER takes the gradebook CSV exported from Canvas (Grades, Export) and
+writes GRADES/canvas.csv (or --canvas-out FILE) to import back (Grades, Import): Student, ID,
+SIS User ID, SIS Login ID, Section, one column per notebook (its score) and a Points Possible
+row. A student folder is matched with the roster by SIS Login ID (or its part before @), else SIS
+User ID, else Canvas ID. Roster students without a folder keep empty cells (Canvas leaves their
+grades alone); folders not in the roster get a row without ids (Canvas lists it on import, to
+match or ignore); both are listed on stderr.
 
 Exit status: 0 when every submission was graded (however students scored), 2 when grading could
 not start (no such folder, a broken instructor copy, another grader writing GRADES).
@@ -67,12 +77,25 @@ def register(subparsers):
     p.add_argument("--hidden-tests", metavar="DIR", dest="hidden", help="the hidden tests (default: tests/hidden/)")
     p.add_argument("--isolation", choices=["auto", "namespaces", "uid", "session"], default="auto",
                    help="how to isolate kernels (default: the strongest that works here)")
+    p.add_argument("--canvas", metavar="ROSTER", help="also write a Canvas gradebook import file, matching students "
+                   "with ROSTER (the gradebook CSV exported from Canvas)")
+    p.add_argument("--canvas-out", metavar="FILE", help="where --canvas writes (default: GRADES/canvas.csv)")
     p.set_defaults(func=run)
 
 
 def run(args):
     if args.jobs < 1 or args.timeout <= 0 or args.memory <= 0:
         print("course grade: --jobs, --timeout and --memory must be positive", file=sys.stderr)
+        return 2
+    roster = None
+    if getattr(args, "canvas", None):
+        try:
+            roster = canvas.read_roster(args.canvas)
+        except canvas.RosterError as e:
+            print(f"course grade: {e}", file=sys.stderr)
+            return 2
+    elif getattr(args, "canvas_out", None):
+        print("course grade: --canvas-out needs --canvas ROSTER", file=sys.stderr)
         return 2
     options = Options(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, students=args.students,
                       solutions=args.solutions, hidden=args.hidden, isolation=args.isolation, memory_gib=args.memory)
@@ -94,4 +117,10 @@ def run(args):
             bar.close()
     print(result.text)
     print(f"\nGradebook: {options.out / 'grades.csv'}; feedback: {options.out / 'feedback'}/")
+    if roster is not None:
+        exported = canvas.export(roster, result.assignments, result.records, result.students,
+                                 args.canvas_out or options.out / canvas.CANVAS_FILE)
+        for line in exported.problems():
+            print(f"course grade: canvas: {line}", file=sys.stderr)
+        print(exported.summary())
     return 0
