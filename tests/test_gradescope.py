@@ -43,33 +43,13 @@ TIMEOUT = "4"
 
 
 # --------------------------------------------------------------------------------------
-# WORKAROUND (remove once the solution notebooks are updated): their setup cells still import
-# course_lib.optim (and course_lib.search), which the layout change removed. The copies graded
-# here drop `from course_lib import optim as reference` / `search as reference` and the name
-# `optim` from `from course_lib import ...` lines; nothing else changes.
+# A copy of the course's solutions to build packages from
 # --------------------------------------------------------------------------------------
-
-def _without_removed_imports(source):
-    lines = []
-    for line in source.split("\n"):
-        if re.fullmatch(r"\s*from course_lib import (optim|search) as reference\s*", line):
-            continue
-        match = re.fullmatch(r"(\s*from course_lib import )(.*)", line)
-        if match and "(" not in match.group(2):
-            names = [n.strip() for n in match.group(2).split(",") if n.strip() not in ("optim", "search")]
-            line = match.group(1) + ", ".join(names)
-        lines.append(line)
-    return "\n".join(lines)
-
 
 def copy_solutions(dest, notebooks=NOTEBOOKS):
     dest.mkdir(parents=True, exist_ok=True)
     for name in notebooks:
-        nb = cells.read_notebook(ROOT / "solutions" / f"{name}.ipynb")
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                cell["source"] = _without_removed_imports(cell["source"])
-        cells.write_notebook(nb, dest / f"{name}.ipynb")
+        cells.write_notebook(cells.read_notebook(ROOT / "solutions" / f"{name}.ipynb"), dest / f"{name}.ipynb")
     return dest
 
 
