@@ -17,7 +17,7 @@ SOLUTIONS = sorted((PACKAGE.parent / "solutions").glob("*.ipynb"))
 
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:e[-+]?\d+)?(?![\w]|\.\d)")
 NOT_PROSE = [re.compile(p, re.DOTALL | re.MULTILINE) for p in (
-    r"\$\$.*?\$\$", r"\$[^$\n]*\$", r"`[^`\n]*`", r"https?://\S+", r"<summary>.*?</summary>",
+    r"\$\$.*?\$\$", r"(?<!\\)\$[^$]*?(?<!\\)\$", r"`[^`\n]*`", r"https?://\S+", r"<summary>.*?</summary>",
     r"§\s?\d+(\.\d+)*", r"^#+ [\d.]+", r"^\| *\d+(\.\d+)* *\|")]
 """What is not a quoted result: math, code spans, links, answer titles, section numbers (§4.1, a
 heading's number, the first column of a table of sections)."""
