@@ -17,7 +17,7 @@ SOLUTIONS = sorted((PACKAGE.parent / "solutions").glob("*.ipynb"))
 
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:e[-+]?\d+)?(?![\w]|\.\d)")
 NOT_PROSE = [re.compile(p, re.DOTALL | re.MULTILINE) for p in (
-    r"\$\$.*?\$\$", r"(?<!\\)\$[^$]*?(?<!\\)\$", r"`[^`\n]*`", r"https?://\S+", r"<summary>.*?</summary>",
+    r"\$\$.*?\$\$", r"(?<!\\)\$(?:\\\$|[^$])*?(?<!\\)\$", r"`[^`\n]*`", r"https?://\S+", r"<summary>.*?</summary>",
     r"§\s?\d+(\.\d+)*", r"^#+ [\d.]+", r"^\| *\d+(\.\d+)* *\|")]
 """What is not a quoted result: math, code spans, links, answer titles, section numbers (§4.1, a
 heading's number, the first column of a table of sections)."""
@@ -61,6 +61,7 @@ def test_every_number_in_the_text_is_printed_by_the_code(path):
 
 def test_the_check_finds_a_number_that_drifted():
     nb = {"cells": [{"cell_type": "code", "source": "print(0.951)", "outputs": [{"text": "0.951\n"}]},
-                    {"cell_type": "markdown", "source": "We reach 0.951, then 0.958 ($x = 0.5$, §4.1, `1.5`)."}]}
+                    {"cell_type": "markdown", "source": "We reach 0.951, then 0.958 ($x = 0.5$, §4.1, `1.5`),\n"
+                                                         "$y = 2 \\times \\$1.25$ and \\$3.75 ($z$)."}]}
     printed = code_and_outputs(nb)
-    assert [n for n in quoted_numbers(nb["cells"][1]["source"]) if n not in printed] == ["0.958"]
+    assert [n for n in quoted_numbers(nb["cells"][1]["source"]) if n not in printed] == ["0.958", "3.75"]
