@@ -293,17 +293,22 @@ class Protocol:
     # Helpers for subclasses ------------------------------------------------------------
 
     @staticmethod
-    def array(value, what):
-        """``value`` as a float64 array, or a :class:`Finding` naming what was wrong."""
+    def array(value, what, safe_what=None):
+        """``value`` as a float64 array, or a :class:`Finding` naming what was wrong (``what``;
+        ``safe_what`` for a hidden case, when ``what`` tells an input)."""
+        def finding():
+            return Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.",
+                           f"{safe_what or what} should be an array of numbers, got {type_name(value)}.")
+
         if isinstance(value, (str, bytes, dict)) or value is None:
-            raise Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.")
+            raise finding()
         try:
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
                 raise TypeError
             return array.astype(np.float64)
         except (TypeError, ValueError):
-            raise Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.") from None
+            raise finding() from None
 
     @staticmethod
     def unchanged(name, before, after, advice):

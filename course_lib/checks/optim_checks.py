@@ -170,7 +170,8 @@ class Schedule(Protocol):
         return Observation({"learning_rates": rates}, {}, self._array_problems(fn, inputs, ts, rates))
 
     def _rate(self, fn, inputs, t):
-        lr = self.array(call_student(fn, inputs["lr0"], t, **inputs["kwargs"]), f"the learning rate at t={t}")
+        lr = self.array(call_student(fn, inputs["lr0"], t, **inputs["kwargs"]), f"the learning rate at t={t}",
+                        "the learning rate at one t")
         if lr.ndim != 0:
             raise Finding("wrong_shape", f"the learning rate at t={t} should be one number, got an array of "
                                          f"shape {lr.shape}.", "the learning rate at one t should be one number.")
