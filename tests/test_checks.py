@@ -688,6 +688,7 @@ def test_cs231n_adam_never_storing_t_uses_t_1_at_every_step():
     result = run_check("adam", cs231n_adam(store_t=False))
     assert result.diagnosis == "t_lost" and set(result.slips) == {"state_not_returned", "config_not_new"}
     assert result.message.index("as if it were the first") < result.message.index("has no 't'")
+    assert "store it, config['t'] = t. The config you return is the very dict" in result.message
 
 
 @pytest.mark.parametrize("mistake, flags", [("epsilon_inside_root", {"eps_inside": True}),
@@ -800,7 +801,7 @@ def test_schedule_message_names_the_step():
 
 def test_a_schedule_that_takes_only_an_int_is_told_to_take_arrays():
     result = run_check("exponential_decay", lambda lr0, t, k: lr0 * math.exp(-k * t))
-    assert result.diagnosis == "array_steps" and "when t is an array of steps" in result.message
+    assert result.diagnosis == "array_steps" and "with t an array of steps, your function raised" in result.message
     assert "TypeError" in result.message and "np.exp" in result.message
 
 

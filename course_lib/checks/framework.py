@@ -27,6 +27,7 @@ every run (nbval compares it).
 
 import json
 import linecache
+import re
 import sysconfig
 import threading
 import traceback
@@ -631,9 +632,14 @@ def _in_case(message, case):
 
 
 def _also(slips, hidden, *more):
-    """``" Also: <slip>. <slip>."``: the slips after the first problem (and ``more`` sentences), or nothing."""
+    """``" Also: <slip>. <Slip>."``: the slips after the first problem (and ``more`` sentences), or nothing."""
     sentences = [_sentence(f.text(hidden)) for _, f in slips] + list(more)
-    return " Also: " + " ".join(sentences) if sentences else ""
+    return " Also: " + " ".join(sentences[:1] + [_capitalized(s) for s in sentences[1:]]) if sentences else ""
+
+
+def _capitalized(sentence):
+    """``sentence`` with its first word capitalized, unless that word is code (``config['t']``)."""
+    return sentence[0].upper() + sentence[1:] if re.match(r"[a-z]+ ", sentence) else sentence
 
 
 def _hint(case):

@@ -80,8 +80,9 @@ class UpdateRule(Protocol):
         missing = [k for k in self.hyperparameters if k not in config]
         found = []
         if missing_state:
+            key = missing_state[0]
             found.append(Finding("state_not_returned", f"the config you return has no {_keys(missing_state)}, so "
-                                 f"the state is lost between steps: store it, e.g. config[{missing_state[0]!r}] = ..."))
+                                 f"the state is lost between steps: store it, config[{key!r}] = {key}."))
         if missing:
             found.append(Finding("config_incomplete", f"the config you return has no {_keys(missing)}: fill in "
                                  f"every missing hyperparameter with its default, so the next call uses the same "
@@ -149,7 +150,7 @@ class Series(Protocol):
         return f"average {index[0] + 1}"
 
 
-_ARRAY_STEPS = ("t may be an int or an array of steps (the notebook plots schedule(t) for t = np.arange(300)): "
+_ARRAY_STEPS = ("t may be an int or an array of steps (the notebook plots schedule(t) for t = np.arange(300)), so "
                 "compute with NumPy (np.floor_divide, np.exp, np.mod, np.cos), not math, and no `if` on t.")
 
 
@@ -182,16 +183,15 @@ class Schedule(Protocol):
         try:
             got = self.array(call_student(fn, inputs["lr0"], np.array(ts), **inputs["kwargs"]), "the rates")
         except Finding as finding:
-            return [Finding("array_steps", f"{finding.message.rstrip('.')} when t is an array of steps: "
-                                           f"{_ARRAY_STEPS}", f"{finding.safe.rstrip('.')} when t is an array of "
-                                                              f"steps: {_ARRAY_STEPS}")]
+            return [Finding("array_steps", f"with t an array of steps, {finding.message.rstrip('.')}: {_ARRAY_STEPS}",
+                            f"with t an array of steps, {finding.safe.rstrip('.')}: {_ARRAY_STEPS}")]
         if got.shape != rates.shape:
-            return [Finding("array_steps", f"with t an array of {len(ts)} steps your function returns shape "
+            return [Finding("array_steps", f"with t an array of {len(ts)} steps, your function returns shape "
                                            f"{got.shape}, not one rate per step: {_ARRAY_STEPS}",
-                            f"with t an array of steps your function does not return one rate per step: "
+                            f"with t an array of steps, your function does not return one rate per step: "
                             f"{_ARRAY_STEPS}")]
         if not np.allclose(got, rates, rtol=1e-9, atol=0, equal_nan=True):
-            return [Finding("array_steps", f"with t an array of steps your function gives other rates than step by "
+            return [Finding("array_steps", f"with t an array of steps, your function gives other rates than step by "
                                            f"step: {_ARRAY_STEPS}")]
         return []
 
