@@ -42,7 +42,7 @@ __all__ = [
     "CheckResult", "Finding", "Observation", "Protocol", "StoredCase", "Check", "CHECKS", "define", "run_check",
     "call_student", "raised", "describe_exception", "snapshot", "same", "type_name", "shape_finding", "sibling",
     "watch_global_rng", "global_rng_problem",
-    "encode", "decode", "load", "DATA_DIR", "PASS", "FAIL", "NOT_IMPLEMENTED",
+    "encode", "decode", "load", "discrepancy", "DATA_DIR", "PASS", "FAIL", "NOT_IMPLEMENTED",
 ]
 
 DATA_DIR = Path(__file__).with_name("data")
