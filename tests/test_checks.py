@@ -51,7 +51,21 @@ def test_stored_data_are_up_to_date(exercise):
 def test_a_stale_file_is_named():
     spec = build.specs()["sgd"]
     changed = build.Spec(**{**spec.__dict__, "rule": "w + learning_rate * dw."})
-    assert "sgd.json is out of date (/rule" in build.stale(changed)
+    assert "sgd.json (public) is out of date (/rule" in build.stale(changed)
+
+
+def test_a_stale_hidden_case_is_named():
+    spec = build.specs()["sgd"]
+    cases = [build.Case(**{**c.__dict__, "label": c.label + "!"}) if c.hidden else c for c in spec.cases]
+    assert "sgd.json (hidden) is out of date (/cases[0]/label" in build.stale(build.Spec(**{**spec.__dict__,
+                                                                                            "cases": cases}))
+
+
+def test_a_mistake_no_hidden_case_shows_fails_the_build():
+    spec = build.specs()["sgd"]
+    cases = [c for c in spec.cases if not c.hidden or "config=None" in c.label]   # lr at its default only
+    with pytest.raises(ValueError, match=r"\['hard_coded_learning_rate'\] give the right outputs on every hidden"):
+        build.build(build.Spec(**{**spec.__dict__, "cases": cases}), hidden=True)
 
 
 def test_check_prints_one_verdict_and_returns_none(capsys):
@@ -246,7 +260,9 @@ def test_xs_changed_by_ewma():
             v = beta * v + (1 - beta) * xs[t]
             xs[t] = v / (1 - beta ** (t + 1)) if bias_correction else v
         return xs
-    assert diagnosis("ewma", ewma) == "mutated_input"
+    result = run_check("ewma", ewma)   # right on floats; an integer xs truncates what is written into it
+    assert result.diagnosis == "integer_averages" and result.slips == ("mutated_input",), result.message
+    assert "Also: your function changed its input xs in place" in result.message
 
 
 # ---------------------------------------------------------------- notebook 01
@@ -535,15 +551,15 @@ def test_adagrad_cache_not_in_the_returned_config():
         c = fill(config, learning_rate=1e-2, epsilon=1e-8)
         cache = c.get("cache", np.zeros_like(w)) + dw**2
         return w - c["learning_rate"] * dw / (np.sqrt(cache) + c["epsilon"]), c
-    result = run_check("adagrad", adagrad)
-    assert result.diagnosis == "state_not_returned"
+    result = run_check("adagrad", adagrad)   # each step starts from a zero cache: cache = dw**2, said first
+    assert result.diagnosis == "cache_not_accumulated" and result.slips == ("state_not_returned",)
     assert "no 'cache'" in result.message and "lost between steps" in result.message
 
 
 # ---------------------------------------------------------------- adam
 
 def student_adam(correct_m=True, correct_v=True, t_first=0, increment_first=True, eps_inside=False,
-                 store=("m", "v", "t"), step_sign=-1, **fixed):
+                 store=("m", "v", "t"), step_sign=-1, store_corrected=False, **fixed):
     """A student's Adam; the arguments are the mistakes (the defaults are right; ``fixed``:
     hyperparameters written as numbers instead of read from the config)."""
     def adam(w, dw, config=None):
@@ -555,7 +571,8 @@ def student_adam(correct_m=True, correct_v=True, t_first=0, increment_first=True
         m_hat = m / (1 - b1**t) if correct_m else m
         v_hat = v / (1 - b2**t) if correct_v else v
         root = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-        new = {"m": m, "v": v, "t": t if increment_first else t + 1}
+        new = {"m": m_hat if store_corrected else m, "v": v_hat if store_corrected else v,
+               "t": t if increment_first else t + 1}
         kept = {k: c.get(k, 0 if k == "t" else np.zeros_like(w)) for k in new}
         return w + step_sign * lr * m_hat / root, {
             **c, **{k: new[k] if k in store else kept[k] for k in new}}
@@ -576,6 +593,7 @@ ADAM_MISTAKES = [
     ("uphill", student_adam(step_sign=1)),
     ("state_lost", student_adam(store=())),
     ("t_lost", student_adam(store=("m", "v"))),
+    ("corrected_state", student_adam(store_corrected=True)),
     ("hard_coded_learning_rate", student_adam(learning_rate=1e-3)),
     ("hard_coded_beta1", student_adam(beta1=0.9)),
     ("hard_coded_beta2", student_adam(beta2=0.999)),
@@ -617,6 +635,129 @@ def test_adam_with_all_hyperparameters_hard_coded_names_one():
     assert diagnosis("adam", adam) == "hard_coded_learning_rate"
 
 
+# ---------------------------------------------------------------- CS231n style: the math first, then the slips
+# CS231n's templates fill the defaults into the config they are given (config.setdefault) and update
+# it in place. The values are still compared (the check works on copies), and a mistake they match is
+# said first; that the config is the very dict given comes after it, in the same message.
+
+def cs231n_adam(bias_correction=True, store_t=True, eps_inside=False, store_corrected=False):
+    """Adam as CS231n's template has it written; the arguments are the mistakes."""
+    def adam(w, dw, config=None):
+        if config is None:
+            config = {}
+        config.setdefault("learning_rate", 1e-3)
+        config.setdefault("beta1", 0.9)
+        config.setdefault("beta2", 0.999)
+        config.setdefault("epsilon", 1e-8)
+        config.setdefault("m", np.zeros_like(w))
+        config.setdefault("v", np.zeros_like(w))
+        t = config.get("t", 0) + 1
+        if store_t:
+            config["t"] = t
+        config["m"] = config["beta1"] * config["m"] + (1 - config["beta1"]) * dw
+        config["v"] = config["beta2"] * config["v"] + (1 - config["beta2"]) * (dw * dw)
+        m_hat, v_hat = config["m"], config["v"]
+        if bias_correction:
+            m_hat = m_hat / (1 - config["beta1"] ** t)
+            v_hat = v_hat / (1 - config["beta2"] ** t)
+        if store_corrected:
+            config["m"], config["v"] = m_hat, v_hat
+        root = np.sqrt(v_hat + config["epsilon"]) if eps_inside else np.sqrt(v_hat) + config["epsilon"]
+        next_w = w - config["learning_rate"] * m_hat / root
+        return next_w, config
+    return adam
+
+
+def test_cs231n_adam_right_but_mutating_is_only_the_slip():
+    result = run_check("adam", cs231n_adam())
+    assert result.diagnosis == "config_not_new" and result.slips == ()   # from the second step on
+
+
+def test_cs231n_adam_without_bias_correction_names_the_math_then_the_mutation():
+    result = run_check("adam", cs231n_adam(bias_correction=False))
+    assert result.diagnosis == "no_bias_correction" and result.slips == ("config_not_new",)
+    assert result.message == (
+        "✗ adam: your first step at [1] is -0.003162 where -0.001 was expected (3.16x too large) "
+        "[case: shape (3,), config=None (the defaults)]. This is Adam without bias correction: divide m by "
+        "(1 - beta1**t) and v by (1 - beta2**t) before the update. Also: the config you return is the very "
+        "dict you were given: start from a copy, `config = {} if config is None else dict(config)`, fill in "
+        "the defaults, and return that new dict.")
+
+
+def test_cs231n_adam_never_storing_t_uses_t_1_at_every_step():
+    result = run_check("adam", cs231n_adam(store_t=False))
+    assert result.diagnosis == "t_lost" and set(result.slips) == {"state_not_returned", "config_not_new"}
+    assert result.message.index("as if it were the first") < result.message.index("has no 't'")
+    assert "store it, config['t'] = t. The config you return is the very dict" in result.message
+
+
+@pytest.mark.parametrize("mistake, flags", [("epsilon_inside_root", {"eps_inside": True}),
+                                            ("corrected_state", {"store_corrected": True})])
+def test_cs231n_adam_mistakes_are_named_before_the_mutation(mistake, flags):
+    result = run_check("adam", cs231n_adam(**flags))
+    assert result.diagnosis == mistake and result.slips == ("config_not_new",), result.message
+
+
+def cs231n_momentum(velocity_sign=-1, step_sign=1):
+    """SGD with momentum as CS231n's template has it written; the arguments are the sign mistakes."""
+    def sgd_momentum(w, dw, config=None):
+        if config is None:
+            config = {}
+        config.setdefault("learning_rate", 1e-2)
+        config.setdefault("momentum", 0.9)
+        v = config.get("velocity", np.zeros_like(w))
+        v = config["momentum"] * v + velocity_sign * config["learning_rate"] * dw
+        next_w = w + step_sign * v
+        config["velocity"] = v
+        return next_w, config
+    return sgd_momentum
+
+
+@pytest.mark.parametrize("mistake, signs", [("minus_v", {"step_sign": -1}),
+                                            ("gradient_sign", {"velocity_sign": 1}),
+                                            ("velocity_sign", {"velocity_sign": 1, "step_sign": -1})])
+def test_cs231n_momentum_sign_mistakes_are_named_before_the_mutation(mistake, signs):
+    result = run_check("sgd_momentum", cs231n_momentum(**signs))
+    assert result.diagnosis == mistake and result.slips == ("config_not_new",), result.message
+    assert "Also: the config you return is the very dict you were given" in result.message
+
+
+def test_cs231n_rmsprop_with_epsilon_in_the_root_is_named_before_the_mutation():
+    def rmsprop(w, dw, config=None):
+        if config is None:
+            config = {}
+        config.setdefault("learning_rate", 1e-2)
+        config.setdefault("decay_rate", 0.99)
+        config.setdefault("epsilon", 1e-8)
+        config.setdefault("cache", np.zeros_like(w))
+        config["cache"] = config["decay_rate"] * config["cache"] + (1 - config["decay_rate"]) * dw**2
+        next_w = w - config["learning_rate"] * dw / np.sqrt(config["cache"] + config["epsilon"])
+        return next_w, config
+    result = run_check("rmsprop", rmsprop)
+    assert result.diagnosis == "epsilon_inside_root" and result.slips == ("config_not_new",), result.message
+
+
+def test_a_state_array_updated_in_place_and_a_mistake_say_both():
+    def sgd_momentum(w, dw, config=None):
+        c = fill(config, learning_rate=1e-2, momentum=0.9)
+        v = c.setdefault("velocity", np.zeros_like(w))
+        v *= c["momentum"]
+        v += c["learning_rate"] * dw      # the sign of the gradient's term is wrong
+        return w + v, c
+    result = run_check("sgd_momentum", sgd_momentum)
+    assert result.diagnosis == "gradient_sign" and result.slips == ("mutated_input",), result.message
+    assert "config['velocity'] was updated in place" in result.message
+
+
+def test_state_kept_under_another_name_is_a_slip_of_its_own():
+    def sgd_momentum(w, dw, config=None):
+        c = fill(config, learning_rate=1e-2, momentum=0.9)
+        v = c["momentum"] * c.get("v", c.get("velocity", np.zeros_like(w))) - c["learning_rate"] * dw
+        return w + v, {**{k: x for k, x in c.items() if k != "velocity"}, "v": v}
+    result = run_check("sgd_momentum", sgd_momentum)
+    assert result.diagnosis == "state_not_returned" and "no 'velocity'" in result.message
+
+
 # ---------------------------------------------------------------- schedules
 
 SCHEDULE_MISTAKES = [
@@ -656,6 +797,30 @@ def test_schedule_mistakes(exercise, mistake, fn):
 def test_schedule_message_names_the_step():
     message = run_check("step_decay", lambda lr0, t, drop=0.5, every=10: lr0 * drop ** (t / every)).message
     assert message.startswith("✗ step_decay: your learning rate at t=1 is 0.0933 where 0.1 was expected (1.07x too small)")
+
+
+def test_a_schedule_that_takes_only_an_int_is_told_to_take_arrays():
+    result = run_check("exponential_decay", lambda lr0, t, k: lr0 * math.exp(-k * t))
+    assert result.diagnosis == "array_steps" and "with t an array of steps, your function raised" in result.message
+    assert "TypeError" in result.message and "np.exp" in result.message
+
+
+def test_a_schedule_branching_on_t_is_told_to_take_arrays():
+    def cosine_restarts(lr0, t, period, lr_min=0.0):
+        if t % period == 0:
+            return lr0
+        return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * (t % period) / period)) / 2
+    assert diagnosis("cosine_restarts", cosine_restarts) == "array_steps"
+
+
+def test_a_scalar_only_schedule_with_a_mistake_hears_the_mistake_first():
+    result = run_check("step_decay", lambda lr0, t, drop=0.5, every=10: lr0 * drop ** math.floor((t + 1) / every))
+    assert result.diagnosis == "t_plus_one" and result.slips == ("array_steps",), result.message
+
+
+def test_a_schedule_returning_one_rate_for_an_array_is_a_slip():
+    result = run_check("inverse_time_decay", lambda lr0, t, k: lr0 / (1 + k * np.max(t)))
+    assert result.diagnosis == "array_steps" and "not one rate per step" in result.message
 
 
 def test_wrong_values_matching_no_mistake_show_the_rule():

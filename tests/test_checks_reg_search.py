@@ -289,6 +289,20 @@ def test_seed_fixed():
     assert diagnosis("dropout_forward", forward) == "seed_fixed"
 
 
+def test_cs231n_dropout_keeping_p_from_the_global_generator_hears_the_math_first():
+    def dropout_forward(x, dropout_param):   # CS231n's: p the probability of keeping, np.random seeded
+        p, mode = dropout_param["p"], dropout_param["mode"]
+        if "seed" in dropout_param:
+            np.random.seed(dropout_param["seed"])
+        if mode == "train":
+            mask = (np.random.rand(*x.shape) < p) / p
+            return x * mask, (dropout_param, mask)
+        return x, (dropout_param, None)
+    result = run_check("dropout_forward", dropout_forward)
+    assert result.diagnosis == "p_is_keep" and result.slips == ("global_rng", "wrong_dtype"), result.message
+    assert result.message.index("probability of dropping") < result.message.index("global generator")
+
+
 def test_dropout_with_the_global_generator():
     def forward(x, dropout_param):
         p = dropout_param["p"]
@@ -397,7 +411,9 @@ def test_backward_with_the_global_generator():
             return dout
         p = 1 - 1 / cache["mask"].max()
         return dout * (np.random.rand(*dout.shape) >= p) / (1 - p)
-    assert diagnosis("dropout_backward", backward) == "global_rng"
+    result = run_check("dropout_backward", backward)   # a new mask (the values say so), from np.random
+    assert result.diagnosis == "new_mask" and result.slips == ("global_rng",), result.message
+    assert "Also: your function uses numpy's global generator" in result.message
 
 
 def test_backward_changing_dout_in_place():
@@ -688,7 +704,7 @@ def test_objective_called_with_keyword_arguments():
 
 
 def test_the_objective_rejects_what_is_not_a_params_dict():
-    from course_lib.checks.search_checks import search_objective
+    from course_lib.checks.probes import search_objective
     objective = search_objective([["lr", "log_uniform", -3, 0, -1.5, 1.0]])
     assert math.isclose(objective({"lr": 10 ** -1.5}), 0.0, abs_tol=1e-12)
     with pytest.raises(TypeError, match="params should be a dict with the keys"):

@@ -70,6 +70,23 @@ def forward_case(label, modes, seed, bn_param=None, n=5, means=(2.0, -1.0, 0.5),
     }, hint, **TOLERANCE)
 
 
+def batches(seeds, n, d):
+    """The hidden cases' batches, one per seed: (n, d) features of random scales (0.5 to 3) and
+    means (-2 to 2); and a gamma and a beta, drawn after the first batch."""
+    rngs = [np.random.default_rng(seed) for seed in seeds]
+    xs = np.stack([rng.normal(size=(n, d)) * rng.uniform(0.5, 3.0, d) + rng.uniform(-2, 2, d) for rng in rngs])
+    return xs, rngs[0].uniform(0.5, 2.0, d), rngs[0].normal(size=d)
+
+
+def hidden_forward_case(label, modes, seeds, n, d, bn_param, outputs):
+    """A hidden case of the forward: one batch per mode, compared on ``outputs`` only."""
+    xs, gamma, beta = batches(seeds, n, d)
+    return Case(label, {"gamma": gamma, "beta": beta, "bn_param": bn_param, "modes": modes, "xs": xs},
+                hidden=True, strict=False, outputs=outputs, **TOLERANCE)
+
+
+RUNNING = ("running_mean", "running_var")
+
 FORWARD = Spec(
     exercise="batchnorm_forward",
     reference=reference.batchnorm_forward,
@@ -86,6 +103,14 @@ FORWARD = Spec(
         Case("bn_param['mode'] = 'eval' (unknown)", {
             "gamma": np.ones(3), "beta": np.zeros(3), "bn_param": {}, "bad_mode": "eval",
             "x": batch(np.random.default_rng(5), 4, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))}),
+        hidden_forward_case("train mode with a non-default eps", ["train"], [501], 7, 4, {"eps": 1e-3}, ("out",)),
+        hidden_forward_case("the running statistics after one batch, which start from mean 0 and variance 1",
+                            ["train"], [502], 6, 3, {}, RUNNING),
+        hidden_forward_case("the running statistics over several batches, with a non-default momentum",
+                            ["train"] * 3, [510, 511, 512], 5, 4, {"momentum": 0.7}, RUNNING),
+        hidden_forward_case("test mode normalizes with the running statistics of train batches, and leaves "
+                            "them as they are", ["train", "train", "test"], [520, 521, 522], 8, 3, {"momentum": 0.5},
+                            ("out", *RUNNING)),
     ],
     mistakes=[
         Mistake("unbiased_variance", partial(forward_variant, ddof=1),
@@ -157,15 +182,27 @@ def backward_mistake(**flags):
     return wrong_backward
 
 
+def backward_inputs(x, gamma, beta, bn_param, dout):
+    """The inputs of a case of the backward: the forward's, ``dout``, and the right ``out``."""
+    bn_param = {"mode": "train", **bn_param}
+    out, _ = reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+    return {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param, "dout": dout, "out": out}
+
+
 def backward_case(label, seed, n, means, stds, bn_param=None):
     rng = np.random.default_rng(seed)
     d = len(means)
     x = batch(rng, n, means, stds)
     gamma, beta = np.round(rng.uniform(0.5, 2.0, d), 3), np.round(rng.normal(0, 1, d), 3)
-    bn_param = {"mode": "train", **(bn_param or {})}
-    out, _ = reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
-    return Case(label, {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param,
-                        "dout": np.round(rng.normal(0, 1, (n, d)), 3), "out": out}, **TOLERANCE)
+    dout = np.round(rng.normal(0, 1, (n, d)), 3)
+    return Case(label, backward_inputs(x, gamma, beta, bn_param or {}, dout), **TOLERANCE)
+
+
+def hidden_backward_case(label, seed, n, d, bn_param):
+    xs, gamma, beta = batches([seed], n, d)
+    dout = np.random.default_rng(seed + 1).normal(size=(n, d))
+    return Case(label, backward_inputs(xs[0], gamma, beta, bn_param, dout), hidden=True, strict=False, rtol=1e-5,
+                atol=1e-8)
 
 
 BACKWARD = Spec(
@@ -175,6 +212,9 @@ BACKWARD = Spec(
         backward_case("train mode, N=5, D=3", seed=11, n=5, means=(2.0, -1.0, 0.5), stds=(0.5, 2.0, 1.5)),
         backward_case("train mode, N=4, D=6, eps=0.01", seed=12, n=4, means=(1.0, 0.0, -2.0, 0.5, 3.0, -0.5),
                       stds=(1.0, 0.1, 2.0, 0.5, 1.0, 3.0), bn_param={"eps": 0.01}),
+        hidden_backward_case("dx, dgamma and dbeta in train mode, from your batchnorm_forward's cache", 530, 6, 5, {}),
+        hidden_backward_case("dx, dgamma and dbeta with a non-default eps, from your batchnorm_forward's cache",
+                             540, 9, 2, {"eps": 0.1}),
     ],
     mistakes=[
         Mistake("statistics_as_constants", backward_mistake(mean_term=False, var_term=False),

@@ -1,15 +1,19 @@
-"""Build the stored cases of the self-checks. Development time only: no check imports this.
+"""Build the stored cases of the checks. Development time only: no check imports this.
 
-    python -m course_instructor.cases.build              # rewrite data/<exercise>.json for every spec
+    python -m course_instructor.cases.build              # rewrite every exercise's stored cases
     python -m course_instructor.cases.build adam ewma    # only these exercises
     python -m course_instructor.cases.build --check      # exit 1, naming them, if stored files are stale
 
 Every ``*_cases.py`` module of this package holds ``SPECS``, a list of :class:`Spec`: a graded
-function's reference implementation, its cases, and its known mistakes (wrong versions of
-the function, each with the message a student sees when their function matches it). The
+function's reference implementation, its catalogue of cases, and its known mistakes (wrong
+versions of the function, each with the message a student sees when their function matches
+it). Each case is public or hidden (:attr:`Case.hidden`): the public ones are the self-check's,
+written to ``course_lib/checks/data/<exercise>.json`` (shipped with course_lib); the hidden
+ones are the grader's, written to ``tests/hidden/cases/<exercise>.json`` (never shipped). The
 builder runs the reference and every mistake through the exercise's protocol (the very code
-that runs the student's function) and stores, for each case, the inputs, the right outputs
-and, for each mistake whose outputs differ from the right ones, those outputs.
+that runs the student's function, in the self-check and in grading) and stores, for each
+case, the inputs, the right outputs and, for each mistake whose outputs differ from the right
+ones, those outputs.
 
 Run it after editing a reference implementation, a case or a mistake; ``tests/test_checks.py``
 fails while a stored file is out of date.
@@ -26,24 +30,43 @@ from typing import Callable
 
 import course_lib.checks  # noqa: F401 -- defines every check (CHECKS)
 from course_lib.checks.framework import CHECKS, DATA_DIR, Finding, StoredCase, decode, encode
+from course_lib.paths import course_root
 
-__all__ = ["Case", "Mistake", "Spec", "specs", "build", "dumps", "differences", "main"]
+__all__ = ["Case", "Mistake", "Spec", "specs", "build", "path", "dumps", "differences", "stale", "main",
+           "HIDDEN_DIR"]
 
 DIGITS = 12
 """Significant digits of stored answers (inputs are stored exactly)."""
 
+HIDDEN_DIR = course_root() / "tests" / "hidden" / "cases"
+"""Where the hidden cases live: one ``<exercise>.json`` per graded function, for the grader."""
+
 
 @dataclass(frozen=True)
 class Case:
-    """One stored case: the protocol's ``inputs``, a ``label`` naming what it tests (shown in
-    messages), an optional ``hint`` shown when it fails in a way no mistake explains, and the
-    tolerance of the comparison, ``|got - want| <= atol + rtol * |want|``."""
+    """One stored case.
+
+    label:   what it tests, shown in messages (for a hidden case, in the feedback: it must
+             reveal none of its inputs' values).
+    inputs:  the protocol's inputs.
+    hint:    shown when it fails in a way no mistake explains.
+    rtol, atol: the tolerance of the comparison, ``|got - want| <= atol + rtol * |want|``.
+    hidden:  a case for the grader (never shown to students) rather than for the self-check.
+    strict:  a contract slip (an input changed in place, ...) fails the case too, not only wrong
+             values. Every slip fails a self-check; in grading only a strict case loses its
+             point for one, so that a slip costs the points of the cases about it.
+    outputs: the outputs the case compares (None: every output the protocol reads), so that a
+             hidden case can score one property.
+    """
 
     label: str
     inputs: dict
     hint: str = ""
     rtol: float = 1e-7
     atol: float = 1e-12
+    hidden: bool = False
+    strict: bool = True
+    outputs: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +84,11 @@ class Spec:
     """Everything the builder needs for one graded function.
 
     exercise:  its name, the name of a check defined with ``framework.define``.
-    reference: the right implementation (from ``course_lib``).
-    cases:     list of :class:`Case`, simplest first (the first failing case is reported).
+    reference: the right implementation (from ``course_lib.reference``).
+    cases:     list of :class:`Case`, public and hidden, simplest first (the first failing
+               case is reported).
     mistakes:  list of :class:`Mistake`, most likely first (the first that matches is reported).
-    summary:   what the cases cover, shown on success: "✓ adam: 7 cases passed (<summary>)".
+    summary:   what the public cases cover, shown on success: "✓ adam: 7 cases passed (<summary>)".
     rule:      the rule in one line, shown when wrong values match no mistake.
     """
 
@@ -88,6 +112,11 @@ def specs():
     return found
 
 
+def path(spec, hidden):
+    """The file of the public or hidden cases of ``spec``."""
+    return (HIDDEN_DIR if hidden else DATA_DIR) / f"{spec.exercise}.json"
+
+
 def _observe(protocol, fn, inputs, who, case):
     try:
         seen = protocol.run(fn, inputs)
@@ -98,27 +127,42 @@ def _observe(protocol, fn, inputs, who, case):
     return decode(encode(seen.outputs, DIGITS)), seen.dtypes
 
 
-def build(spec):
-    """The data of one exercise, ready for ``json``: what ``framework.load`` reads."""
+def _stored(spec, case, protocol):
+    """One case as stored (ready for ``json``): inputs, right outputs, each mistake's differences."""
+    inputs = decode(encode(case.inputs))          # exactly what the check will read
+    expected, dtypes = _observe(protocol, spec.reference, inputs, "the reference", case)
+    if case.outputs is not None:
+        unknown = sorted(set(case.outputs) - set(expected))
+        if unknown:
+            raise ValueError(f"{spec.exercise}: case {case.label!r} compares {unknown}, which the protocol does "
+                             f"not read (it reads {sorted(expected)})")
+        expected = {name: expected[name] for name in case.outputs}
+    stored = StoredCase(case.label, inputs, expected, dtypes, {}, case.rtol, case.atol)
+    variants = {}
+    for mistake in spec.mistakes:
+        outputs, _ = _observe(protocol, mistake.fn, inputs, f"mistake {mistake.name!r}", case)
+        differing = {k: outputs[k] for k in expected if not stored.agrees(outputs, {k: expected[k]})}
+        if differing:
+            variants[mistake.name] = differing
+    return {"label": case.label, **({"hint": case.hint} if case.hint else {}),
+            **({} if case.strict else {"strict": False}), "rtol": case.rtol, "atol": case.atol,
+            "inputs": encode(case.inputs), "expected": encode(expected), "dtypes": dtypes,
+            "variants": encode(variants)}
+
+
+def build(spec, hidden=False):
+    """The data of the public (or ``hidden``) cases of one exercise, ready for ``json``: what
+    ``framework.load`` reads. Every mistake must give wrong outputs on some case of each kind,
+    or the self-check could not name it, or a student making it could lose no point."""
     protocol = CHECKS[spec.exercise].protocol
-    cases = []
-    for case in spec.cases:
-        inputs = decode(encode(case.inputs))          # exactly what the check will read
-        expected, dtypes = _observe(protocol, spec.reference, inputs, "the reference", case)
-        stored = StoredCase(case.label, inputs, expected, dtypes, {}, case.rtol, case.atol)
-        variants = {}
-        for mistake in spec.mistakes:
-            outputs, _ = _observe(protocol, mistake.fn, inputs, f"mistake {mistake.name!r}", case)
-            differing = {k: v for k, v in outputs.items() if not stored.close(outputs, {k: expected[k]})}
-            if differing:
-                variants[mistake.name] = differing
-        cases.append({"label": case.label, **({"hint": case.hint} if case.hint else {}),
-                      "rtol": case.rtol, "atol": case.atol, "inputs": encode(case.inputs),
-                      "expected": encode(expected), "dtypes": dtypes, "variants": encode(variants)})
+    chosen = [case for case in spec.cases if case.hidden == hidden]
+    if not chosen:
+        raise ValueError(f"{spec.exercise}: no {'hidden' if hidden else 'public'} case")
+    cases = [_stored(spec, case, protocol) for case in chosen]
     invisible = [m.name for m in spec.mistakes if not any(m.name in c["variants"] for c in cases)]
     if invisible:
-        raise ValueError(f"{spec.exercise}: mistake(s) {invisible} give the right outputs on every case; "
-                         f"add a case that tells them apart")
+        raise ValueError(f"{spec.exercise}: mistake(s) {invisible} give the right outputs on every "
+                         f"{'hidden' if hidden else 'public'} case; add a case that tells them apart")
     return {"exercise": spec.exercise, "summary": spec.summary, "rule": spec.rule,
             "mistakes": {m.name: m.message for m in spec.mistakes}, "cases": cases}
 
@@ -162,13 +206,16 @@ def differences(built, stored, path="", rtol=1e-9, atol=0.0):
 
 
 def stale(spec):
-    """Why the stored data of ``spec`` is out of date, or None when it is up to date."""
-    path = DATA_DIR / f"{spec.exercise}.json"
-    if not path.exists():
-        return f"{path.name} is missing"
-    built = json.loads(json.dumps(build(spec)))
-    difference = differences(built, json.loads(path.read_text(encoding="utf-8")))
-    return f"{path.name} is out of date ({difference})" if difference else None
+    """Why the stored data of ``spec`` (public or hidden) is out of date, or None when it is up to date."""
+    for hidden in (False, True):
+        file = path(spec, hidden)
+        if not file.exists():
+            return f"{file.name} ({'hidden' if hidden else 'public'}) is missing"
+        built = json.loads(json.dumps(build(spec, hidden)))
+        difference = differences(built, json.loads(file.read_text(encoding="utf-8")))
+        if difference:
+            return f"{file.name} ({'hidden' if hidden else 'public'}) is out of date ({difference})"
+    return None
 
 
 def main(argv=None):
@@ -188,15 +235,17 @@ def main(argv=None):
         if problems:
             print("rebuild with: python -m course_instructor.cases.build")
         return 1 if problems else 0
-    DATA_DIR.mkdir(exist_ok=True)
     for spec in chosen:
-        path = DATA_DIR / f"{spec.exercise}.json"
-        text = dumps(build(spec)) + "\n"
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            print(f"unchanged {path.name}")
-            continue
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.name}")
+        for hidden in (False, True):
+            file = path(spec, hidden)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            text = dumps(build(spec, hidden)) + "\n"
+            where = f"{file.parent.name}/{file.name}"
+            if file.exists() and file.read_text(encoding="utf-8") == text:
+                print(f"unchanged {where}")
+                continue
+            file.write_text(text, encoding="utf-8")
+            print(f"wrote {where}")
     return 0
 
 

@@ -4,17 +4,17 @@ from functools import partial
 
 import numpy as np
 
-from course_lib import descent, gradcheck
 from course_lib.reference import descent as reference_descent
 
 from .build import Case, Mistake, Spec
 from .optim_cases import dyadic, omits
 
 
-def gradient_case(label, shape, seed, **kwargs):
+def gradient_case(label, shape, seed, hidden=False, strict=True, **kwargs):
+    """A case of ``numerical_gradient``: a point x of ``shape`` and the coefficients of ``probes.wavy``."""
     rng = np.random.default_rng(seed)
     inputs = {"x": dyadic(rng, shape), "a": dyadic(rng, shape), "b": dyadic(rng, shape, 0.25), "kwargs": kwargs}
-    return Case(label, inputs, rtol=1e-6, atol=1e-8)
+    return Case(label, inputs, rtol=1e-6, atol=1e-8, hidden=hidden, strict=strict)
 
 
 def numerical_gradient_variant(f, x, h=1e-5, *, kind="central", divisor=2, flatten=False):
@@ -38,7 +38,12 @@ NUMERICAL_GRADIENT = Spec(
     cases=[gradient_case("x of shape (3,), default h", (3,), seed=30),
            gradient_case("x of shape (2, 3), default h", (2, 3), seed=31),
            gradient_case("x of shape (3, 2), h=0.1", (3, 2), seed=32, h=0.1),
-           gradient_case("x of shape (2, 2, 2), h=0.001", (2, 2, 2), seed=33, h=0.001)],
+           gradient_case("x of shape (2, 2, 2), h=0.001", (2, 2, 2), seed=33, h=0.001),
+           gradient_case("central differences at a point of several dimensions", (2, 3, 2), seed=101, hidden=True, strict=False),
+           gradient_case("a non-default step h is used", (5,), seed=102, hidden=True, strict=False, h=1e-2),
+           gradient_case("the result has the shape of x, a row", (1, 4), seed=103, hidden=True, strict=False),
+           gradient_case("the result has the shape of x, a column", (3, 1), seed=104, hidden=True, strict=False),
+           gradient_case("x is unchanged afterwards, and the gradient is right", (2, 2), seed=105, hidden=True)],
     mistakes=[
         Mistake("forward_difference", partial(numerical_gradient_variant, kind="forward"),
                 "This is the one-sided (forward) difference (f(x + h) - f(x)) / h, with an error of order h: "
@@ -60,10 +65,29 @@ NUMERICAL_GRADIENT = Spec(
 
 
 def descent_case(label, shape, learning_rate, num_steps, seed):
+    """A case of ``gradient_descent`` on ``probes.wavy_gradient``: a start x0 of ``shape``."""
     rng = np.random.default_rng(seed)
     inputs = {"x0": dyadic(rng, shape), "a": np.abs(dyadic(rng, shape, 0.5)), "b": dyadic(rng, shape, 0.25),
               "learning_rate": learning_rate, "num_steps": num_steps}
     return Case(label, inputs, rtol=1e-9, atol=1e-12)
+
+
+def quadratic_case(label, n, learning_rate, num_steps, seed, strict=False):
+    """A hidden case of ``gradient_descent`` on a quadratic in ``n`` dimensions (``probes.affine_gradient``
+    of A = Q Q^T / n + I, which couples every coordinate), from a random x0."""
+    rng = np.random.default_rng(seed)
+    q = rng.normal(size=(n, n))
+    A, b, x0 = q @ q.T / n + np.eye(n), rng.normal(size=n), rng.normal(size=n)
+    return Case(label, {"x0": x0, "A": A, "b": b, "learning_rate": learning_rate, "num_steps": num_steps},
+                rtol=1e-9, atol=1e-12, hidden=True, strict=strict)
+
+
+def matrix_start_case(label, seed):
+    """A hidden case of ``gradient_descent`` from a (2, 3) matrix on ``probes.wavy_gradient``."""
+    rng = np.random.default_rng(seed)
+    a, b, x0 = rng.uniform(0.5, 1.5, (2, 3)), rng.uniform(0.2, 1.0, (2, 3)), rng.normal(size=(2, 3))
+    return Case(label, {"x0": x0, "a": a, "b": b, "learning_rate": 0.05, "num_steps": 5}, rtol=1e-9, atol=1e-12,
+                hidden=True, strict=False)
 
 
 def gradient_descent_variant(grad, x0, learning_rate, num_steps, *, sign=-1, rows="all", aliased=False):
@@ -85,7 +109,11 @@ GRADIENT_DESCENT = Spec(
     cases=[descent_case("x0 of shape (2,), learning_rate=0.1, 5 steps", (2,), 0.1, 5, seed=40),
            descent_case("x0 of shape (3,), learning_rate=0.3, 8 steps", (3,), 0.3, 8, seed=41),
            descent_case("x0 of shape (2, 3), learning_rate=0.05, 3 steps", (2, 3), 0.05, 3, seed=42),
-           descent_case("x0 of shape (2,), num_steps=0: the trajectory is x0 alone", (2,), 0.1, 0, seed=43)],
+           descent_case("x0 of shape (2,), num_steps=0: the trajectory is x0 alone", (2,), 0.1, 0, seed=43),
+           quadratic_case("the whole path on a quadratic in several dimensions", 4, 0.15, 7, seed=201),
+           matrix_start_case("a start point that is a matrix, on a function that is not quadratic", seed=202),
+           quadratic_case("zero steps give a path holding only x0", 3, 0.1, 0, seed=203),
+           quadratic_case("x0 is unchanged afterwards, and the path is right", 3, 0.1, 4, seed=204, strict=True)],
     mistakes=[
         Mistake("missing_x0", partial(gradient_descent_variant, rows="no_x0"),
                 "Your trajectory misses x0: it starts with x0, then one point per step, num_steps + 1 rows."),

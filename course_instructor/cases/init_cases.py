@@ -55,19 +55,36 @@ def initializer(fan_in, fan_out, rng=None, *, std="xavier", dist="normal"):
     return draw[dist]()
 
 
-def cases():
-    """Std (both orientations, so formulas using one fan are told apart), mean, kurtosis, rng=None."""
-    def case(label, fan_in, fan_out, seed, measure, **tolerance):
-        return Case(label, {"fan_in": fan_in, "fan_out": fan_out, "seed": seed, "measure": measure}, **tolerance)
+TOLERANCES = {"std": {"rtol": 0.02, "atol": 0.0}, "mean_in_stds": {"rtol": 0.0, "atol": 0.02},
+              "excess_kurtosis": {"rtol": 0.0, "atol": 0.15}, "shape": {}}
+"""The tolerance of each measure (see the module's docstring)."""
+
+
+def case(label, fan_in, fan_out, seed, measure, hint="", **kind):
+    """A case measuring ``measure`` of a ``fan_in`` x ``fan_out`` draw (seed None: with rng=None)."""
+    return Case(label, {"fan_in": fan_in, "fan_out": fan_out, "seed": seed, "measure": measure}, hint,
+                **TOLERANCES[measure], **kind)
+
+
+def cases(layer, fans):
+    """Std (both orientations, so formulas using one fan are told apart), mean, kurtosis, rng=None;
+    then the hidden ones, measured apart (one point each) on a 400 x 300 draw, the std of a
+    ``layer`` whose ``fans`` (fan_in, fan_out) differ much, and the rng's part."""
+    def hidden(label, fan_in, fan_out, seed, measure):
+        return case(label, fan_in, fan_out, seed, measure, hidden=True, strict=False)
 
     return [
-        case(f"std of a {N_IN} x {N_OUT} draw", N_IN, N_OUT, 1, "std", rtol=0.02, atol=0.0),
-        case(f"std of a {N_OUT} x {N_IN} draw", N_OUT, N_IN, 2, "std", rtol=0.02, atol=0.0),
-        case(f"mean of a {N_IN} x {N_OUT} draw", N_IN, N_OUT, 3, "mean_in_stds", rtol=0.0, atol=0.02),
-        case(f"shape of the distribution of a {N_IN} x {N_OUT} draw", N_IN, N_OUT, 4, "excess_kurtosis",
-             rtol=0.0, atol=0.15),
+        case(f"std of a {N_IN} x {N_OUT} draw", N_IN, N_OUT, 1, "std"),
+        case(f"std of a {N_OUT} x {N_IN} draw", N_OUT, N_IN, 2, "std"),
+        case(f"mean of a {N_IN} x {N_OUT} draw", N_IN, N_OUT, 3, "mean_in_stds"),
+        case(f"shape of the distribution of a {N_IN} x {N_OUT} draw", N_IN, N_OUT, 4, "excess_kurtosis"),
         case("rng=None (fresh randomness)", 4, 3, None, "shape",
              hint="With rng=None make a fresh generator: rng = np.random.default_rng(rng)."),
+        hidden("the std of a large draw", 400, 300, 401, "std"),
+        hidden("the mean of a large draw is 0", 400, 300, 402, "mean_in_stds"),
+        hidden("the weights are normally distributed", 400, 300, 403, "excess_kurtosis"),
+        hidden(f"the std of a layer with {layer}", *fans, 404, "std"),
+        case("the generator passed as rng decides the weights", 7, 5, 11, "shape", hidden=True),
     ]
 
 
@@ -97,7 +114,7 @@ XAVIER_RULE = "sqrt(2 / (fan_in + fan_out))"
 XAVIER = Spec(
     exercise="xavier",
     reference=reference.xavier,
-    cases=cases(),
+    cases=cases("many more outputs than inputs", (100, 1200)),
     mistakes=[
         Mistake("lecun", partial(initializer, std="lecun"),
                 "Your std is sqrt(1 / fan_in), LeCun's (and lecture notes 002's 'Xavier', the same thing when "
@@ -124,7 +141,7 @@ HE_RULE = "sqrt(2 / fan_in)"
 HE = Spec(
     exercise="he",
     reference=reference.he,
-    cases=cases(),
+    cases=cases("many fewer outputs than inputs", (1500, 80)),
     mistakes=[
         Mistake("fan_out", partial(initializer, std="he_fan_out"),
                 "Your std is sqrt(2 / fan_out): He's uses fan_in, the number of inputs each unit sums over, "

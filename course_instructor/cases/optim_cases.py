@@ -72,6 +72,42 @@ def rule_cases(rule, state, non_default, *extra):
     ]
 
 
+def trained_case(label, shape, config, seed, steps=4, hint="", **kind):
+    """A hidden case of an update rule, drawn as a trainer meets it: weights N(0, 1), then
+    ``steps`` gradients N(0, 1), each scaled by 10**U(-3, 1). ``kind``: ``strict``, ``outputs``."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=shape)
+    dws = np.stack([rng.normal(size=shape) * 10.0 ** rng.uniform(-3, 1) for _ in range(steps)])
+    return Case(label, {"w": w, "dws": dws, "config": config}, hint, hidden=True,
+                **{"strict": False, **kind}, **tolerance(np.float64, np.abs(w).max()))
+
+
+def defaults_case(seed):
+    """A hidden case of an update rule: one step with config=None, on a column of weights."""
+    rng = np.random.default_rng(seed)
+    w, dw = rng.normal(size=(5, 1)), rng.normal(size=(5, 1))
+    return Case("one step with config=None: every hyperparameter at its default",
+                {"w": w, "dws": dw[None], "config": None}, hidden=True, strict=False, outputs=("steps",),
+                **tolerance(np.float64, np.abs(w).max()))
+
+
+def untouched_case(rule, config, seed):
+    """A hidden case of an update rule about the contract: one step from a ``config`` holding state
+    (that of one step of ``rule``), w, dw and the config left as they were, the step right."""
+    rng = np.random.default_rng(seed)
+    w, dw = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    _, holding_state = rule(w, rng.normal(size=(3, 4)), config)
+    return Case("w, dw and config (with its state) are not changed in place, and the step is right",
+                {"w": w, "dws": dw[None], "config": holding_state}, hidden=True,
+                **tolerance(np.float64, np.abs(w).max()))
+
+
+def hidden_rule_cases(rule, seed, untouched, *trained):
+    """The hidden cases every update rule gets: the ``trained`` ones (:func:`trained_case`), one
+    step with the defaults, and the contract's case from the config ``untouched``; seeds from ``seed``."""
+    return [*trained, defaults_case(seed), untouched_case(rule, untouched, seed + 1)]
+
+
 # --------------------------------------------------------------------------------------
 # Mistakes every update rule can make (wrappers around the reference)
 # --------------------------------------------------------------------------------------
@@ -128,7 +164,10 @@ def common_mistakes(rule, name, state, hyperparameters, sign=True):
 SGD = Spec(
     exercise="sgd",
     reference=reference.sgd,
-    cases=rule_cases(reference.sgd, (), {"learning_rate": 0.3}),
+    cases=[*rule_cases(reference.sgd, (), {"learning_rate": 0.3}),
+           *hidden_rule_cases(reference.sgd, 312, {"learning_rate": 0.2}, trained_case(
+               "several steps on an array of several dimensions, with a non-default learning rate", (2, 3, 4),
+               {"learning_rate": 0.37}, 311))],
     mistakes=common_mistakes(reference.sgd, "SGD", (), ("learning_rate",)),
     summary="shapes (3,), (4, 5), (3, 2); float64 and float32; config None and non-default; 5 steps each",
     rule="w - learning_rate * dw.",
@@ -157,7 +196,14 @@ WRONG_VELOCITY_SIGN = Mistake(
 SGD_MOMENTUM = Spec(
     exercise="sgd_momentum",
     reference=reference.sgd_momentum,
-    cases=rule_cases(reference.sgd_momentum, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+    cases=[*rule_cases(reference.sgd_momentum, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+           *hidden_rule_cases(
+               reference.sgd_momentum, 322, {"learning_rate": 0.1, "momentum": 0.5},
+               trained_case("several steps with non-default momentum and learning rate, the velocity carried between "
+                            "steps", (3, 5), {"learning_rate": 0.05, "momentum": 0.6}, 321),
+               trained_case("a few steps continuing from a velocity already in the config", (4,),
+                            {"learning_rate": 0.1, "velocity": np.random.default_rng(323).normal(size=(4,))}, 324,
+                            steps=3, hint=GIVEN_VELOCITY.hint))],
     mistakes=[
         Mistake("minus_v", partial(momentum_variant, step_sign=-1),
                 f"Your steps go uphill: you return w - v {NOTES_000}. With v = momentum * v - learning_rate * dw "
@@ -177,7 +223,16 @@ SGD_MOMENTUM = Spec(
 NESTEROV = Spec(
     exercise="nesterov",
     reference=reference.nesterov,
-    cases=rule_cases(reference.nesterov, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+    cases=[*rule_cases(reference.nesterov, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+           *hidden_rule_cases(
+               reference.nesterov, 332, {"learning_rate": 0.1},
+               trained_case("several steps on an array of several dimensions, with non-default momentum and learning "
+                            "rate, the velocity carried between steps", (2, 2, 3),
+                            {"learning_rate": 0.03, "momentum": 0.75}, 331),
+               trained_case("a few steps continuing from a velocity already in the config, with a non-default "
+                            "momentum", (2, 3),
+                            {"momentum": 0.5, "velocity": np.random.default_rng(333).normal(size=(2, 3))}, 334,
+                            steps=3, hint=GIVEN_VELOCITY.hint))],
     mistakes=[
         Mistake("plain_momentum", momentum_variant,
                 "This is plain (heavy-ball) momentum, w + v'. Nesterov's update looks ahead: "
@@ -234,6 +289,14 @@ ADAGRAD = Spec(
              hint="By hand: cache (4, 1) gives (0, 1); cache (5, 1) gives (-1/sqrt(5), 1)."),
         rule_case("shape (4,), gradients about 1e-5", (4,), None, seed=14, **TINY),
         GIVEN_CACHE,
+        *hidden_rule_cases(
+            reference.adagrad, 342, {"learning_rate": 0.05},
+            trained_case("several steps with non-default learning rate and epsilon, the cache carried between steps",
+                         (6,), {"learning_rate": 0.3, "epsilon": 1e-4}, 341),
+            Case("one step with tiny gradients, where epsilon outside the square root matters",
+                 {"w": np.array([1.0, -1.0, 0.5]), "dws": np.array([[1e-9, -3e-9, 2e-8]]),
+                  "config": {"learning_rate": 0.1, "epsilon": 1e-8}}, hidden=True, strict=False, rtol=1e-9,
+                 atol=1e-15)),
     ),
     mistakes=[
         Mistake("cache_not_accumulated", partial(cache_variant, reference.adagrad, accumulate=False),
@@ -256,6 +319,13 @@ RMSPROP = Spec(
         reference.rmsprop, CACHE, {"learning_rate": 0.02, "decay_rate": 0.8, "epsilon": 0.01},
         rule_case("shape (4,), gradients about 1e-5", (4,), None, seed=15, **TINY),
         GIVEN_CACHE,
+        *hidden_rule_cases(
+            reference.rmsprop, 352, {"decay_rate": 0.9},
+            trained_case("several steps with non-default decay_rate and learning rate, the cache carried between "
+                         "steps", (3, 2), {"learning_rate": 0.02, "decay_rate": 0.8}, 351),
+            trained_case("a few steps continuing from a cache already in the config, with a non-default epsilon",
+                         (5,), {"epsilon": 1e-3, "cache": np.random.default_rng(353).uniform(0.1, 2.0, size=(5,))},
+                         354, steps=3, hint=GIVEN_CACHE.hint)),
     ),
     mistakes=[
         Mistake("decay_swapped", partial(cache_variant, reference.rmsprop, swapped=True),
@@ -277,10 +347,10 @@ RMSPROP = Spec(
 # --------------------------------------------------------------------------------------
 
 def adam_variant(w, dw, config=None, *, correct_m=True, correct_v=True, eps_inside=False, t_start=0,
-                 increment="before"):
+                 increment="before", store_corrected=False):
     """Adam with the usual mistakes as flags: bias correction of m or v left out, epsilon
     inside the root, t starting at ``t_start`` when missing and incremented ``"before"`` or
-    ``"after"`` it is used."""
+    ``"after"`` it is used, the corrected m_hat and v_hat stored as the state."""
     c = {**defaults(reference.adam, ("m", "v", "t")), **(config or {})}
     m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", t_start)
     beta1, beta2, eps = c["beta1"], c["beta2"], c["epsilon"]
@@ -290,7 +360,14 @@ def adam_variant(w, dw, config=None, *, correct_m=True, correct_v=True, eps_insi
     m_hat = m / (1 - beta1**t_used) if correct_m else m
     v_hat = v / (1 - beta2**t_used) if correct_v else v
     root = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-    return w - c["learning_rate"] * m_hat / root, {**c, "m": m, "v": v, "t": t + 1}
+    state = (m_hat, v_hat) if store_corrected else (m, v)
+    return w - c["learning_rate"] * m_hat / root, {**c, "m": state[0], "v": state[1], "t": t + 1}
+
+
+def stored_adam_state(seed):
+    """A config holding Adam's state after some steps (t = 7), and a non-default epsilon."""
+    rng = np.random.default_rng(seed)
+    return {"m": rng.normal(size=(4,)), "v": rng.uniform(0.5, 1.5, size=(4,)), "t": 7, "epsilon": 1e-6}
 
 
 ADAM_STATE = ("m", "v", "t")
@@ -304,6 +381,13 @@ ADAM = Spec(
         rule_case("shape (2, 2), continuing from t=10 with m and v in the config", (2, 2),
                   {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10},
                   seed=11, hint="The config already holds m, v and t = 10: continue from them."),
+        *hidden_rule_cases(
+            reference.adam, 362, {"learning_rate": 0.01},
+            trained_case("several steps with non-default beta1, beta2 and learning rate: m, v and t carried between "
+                         "steps", (2, 3, 2), {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.95}, 361, steps=5),
+            trained_case("a few steps continuing from m, v and t already in the config (bias correction uses t), "
+                         "with a non-default epsilon", (4,), stored_adam_state(363), 364, steps=3,
+                         hint="The config already holds m, v and t: continue from them.")),
     ),
     mistakes=[
         Mistake("no_bias_correction", partial(adam_variant, correct_m=False, correct_v=False),
@@ -322,6 +406,10 @@ ADAM = Spec(
         Mistake("epsilon_inside_root", partial(adam_variant, eps_inside=True),
                 "This is Adam with epsilon inside the square root, sqrt(v_hat + epsilon); the contract "
                 "(like PyTorch) adds it outside: sqrt(v_hat) + epsilon."),
+        Mistake("corrected_state", partial(adam_variant, store_corrected=True),
+                "Your first step is right, but you store the bias-corrected m_hat and v_hat as the state "
+                "(config['m'] = config['m'] / (1 - beta1**t)): store the moving averages m and v themselves, "
+                "and correct a copy of them, m_hat = m / (1 - beta1**t), for the step only."),
         *common_mistakes(reference.adam, "Adam", ADAM_STATE, ("learning_rate", "beta1", "beta2", "epsilon")),
         Mistake("t_lost", forgets(reference.adam, "t"),
                 "config['t'] never changes, so every step is bias-corrected as if it were the first: store "
@@ -362,6 +450,11 @@ def series_case(label, shape, beta, seed, dtype=np.float64, **kwargs):
     return Case(label, {"xs": xs.astype(dtype), "beta": beta, "kwargs": kwargs})
 
 
+def hidden_series_case(label, xs, beta, **kwargs):
+    """A hidden case of ``ewma`` on the series ``xs`` (an array or a list), ``kwargs`` passed on."""
+    return Case(label, {"xs": xs, "beta": beta, "kwargs": kwargs}, hidden=True, strict=False)
+
+
 EWMA = Spec(
     exercise="ewma",
     reference=reference.ewma,
@@ -371,6 +464,13 @@ EWMA = Spec(
         series_case("5 vectors of shape (3,), beta=0.8, bias_correction=True", (5, 3), 0.8, seed=22,
                     bias_correction=True),
         series_case("7 integers (temperatures), beta=0.6", (7,), 0.6, seed=23, dtype=np.int64),
+        hidden_series_case("bias-corrected averages of a series of numbers",
+                           np.random.default_rng(301).normal(3.0, 2.0, size=17), 0.73),
+        hidden_series_case("averages without bias correction", np.random.default_rng(302).uniform(-5, 5, size=11), 0.5,
+                           bias_correction=False),
+        hidden_series_case("a series of vectors, averaged along time", np.random.default_rng(303).normal(size=(9, 3)),
+                           0.95),
+        hidden_series_case("a list of integers gives float averages", [4, 0, 7, 7, 1, 9], 0.6),
     ],
     mistakes=[
         Mistake("no_bias_correction", partial(ewma_variant, correct=False),
@@ -436,6 +536,15 @@ def schedule_case(label, lr0, steps, **kwargs):
     return Case(label, {"lr0": lr0, "steps": steps, "kwargs": kwargs})
 
 
+HIDDEN_STEPS = [0, 1, 5, 9, 10, 11, 13, 23, 40, 57]
+"""The steps of the hidden cases of a schedule: around the drops and restarts, and far out."""
+
+
+def hidden_schedule_case(label, lr0, **kwargs):
+    """A hidden case of a schedule: its rate at each of ``HIDDEN_STEPS``, one by one and as an array."""
+    return Case(label, {"lr0": lr0, "steps": HIDDEN_STEPS, "kwargs": kwargs}, hidden=True)
+
+
 def off_by_one(variant, rule):
     """Mistakes t + 1 and t - 1 for a schedule ``rule`` (its text, in terms of t)."""
     return [Mistake("t_plus_one", partial(variant, shift=1),
@@ -449,7 +558,9 @@ STEP_DECAY = Spec(
     reference=reference.step_decay,
     cases=[schedule_case("lr0=0.1, the defaults (drop=0.5, every=10), t = 0..24", 0.1, 25),
            schedule_case("lr0=1.0, drop=0.25, every=3, t = 0..10", 1.0, 11, drop=0.25, every=3),
-           schedule_case("lr0=0.4, drop=0.9, every=4, t = 0..12", 0.4, 13, drop=0.9, every=4)],
+           schedule_case("lr0=0.4, drop=0.9, every=4, t = 0..12", 0.4, 13, drop=0.9, every=4),
+           hidden_schedule_case("halving every 10 steps by default, for single steps and an array of steps", 0.3),
+           hidden_schedule_case("a non-default drop and period", 0.05, drop=0.1, every=4)],
     mistakes=[
         *off_by_one(step_decay_variant, "lr0 * drop**(t // every)"),
         Mistake("no_floor", partial(step_decay_variant, floor=False),
@@ -467,7 +578,8 @@ EXPONENTIAL_DECAY = Spec(
     exercise="exponential_decay",
     reference=reference.exponential_decay,
     cases=[schedule_case("lr0=0.1, k=0.1, t = 0..19", 0.1, 20, k=0.1),
-           schedule_case("lr0=2.0, k=0.5, t = 0..9", 2.0, 10, k=0.5)],
+           schedule_case("lr0=2.0, k=0.5, t = 0..9", 2.0, 10, k=0.5),
+           hidden_schedule_case("another lr0 and k, for single steps and an array of steps", 0.2, k=0.07)],
     mistakes=[
         *off_by_one(exponential_decay_variant, "lr0 * exp(-k * t)"),
         Mistake("growing", partial(exponential_decay_variant, sign=1),
@@ -481,7 +593,8 @@ INVERSE_TIME_DECAY = Spec(
     exercise="inverse_time_decay",
     reference=reference.inverse_time_decay,
     cases=[schedule_case("lr0=0.1, k=0.5, t = 0..14", 0.1, 15, k=0.5),
-           schedule_case("lr0=1.0, k=0.05, t = 0..9", 1.0, 10, k=0.05)],
+           schedule_case("lr0=1.0, k=0.05, t = 0..9", 1.0, 10, k=0.05),
+           hidden_schedule_case("another lr0 and k, for single steps and an array of steps", 0.8, k=0.3)],
     mistakes=[
         *off_by_one(inverse_time_decay_variant, "lr0 / (1 + k * t)"),
         Mistake("missing_one", partial(inverse_time_decay_variant, one=0.0),
@@ -496,7 +609,10 @@ COSINE_RESTARTS = Spec(
     reference=reference.cosine_restarts,
     cases=[schedule_case("lr0=0.1, period=10, lr_min=0 (the default), t = 0..24", 0.1, 25, period=10),
            schedule_case("lr0=1.0, period=4, lr_min=0.1, t = 0..11", 1.0, 12, period=4, lr_min=0.1),
-           schedule_case("lr0=0.5, period=7, lr_min=0.05, t = 0..20", 0.5, 21, period=7, lr_min=0.05)],
+           schedule_case("lr0=0.5, period=7, lr_min=0.05, t = 0..20", 0.5, 21, period=7, lr_min=0.05),
+           hidden_schedule_case("a short period, restarts included, for single steps and an array of steps", 0.4,
+                                period=6),
+           hidden_schedule_case("a non-zero lr_min with a longer period", 0.5, period=15, lr_min=0.01)],
     mistakes=[
         Mistake("no_restart", partial(cosine_restarts_variant, restarts=False),
                 "Your rate never restarts: the phase is (t mod period) / period, so it jumps back to lr0 "

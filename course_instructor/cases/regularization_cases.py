@@ -12,7 +12,6 @@ from functools import partial
 
 import numpy as np
 
-from course_lib import layers
 from course_lib.reference import regularization
 from course_lib.reference.regularization import dropout_forward  # noqa: F401 -- the forward the backward mistakes are checked with
 
@@ -57,6 +56,13 @@ def penalty_case(label, shapes, lam, dtype=np.float64, seed=0):
     return Case(label, {"weights": [dyadic(rng, s, dtype) for s in shapes], "lam": lam}, **tolerance)
 
 
+def hidden_penalty_case(label, lam, seed, strict=False, shapes=((4, 3), (3, 5), (5,))):
+    """A hidden case of the penalty: weights N(0, 1) of three shapes."""
+    rng = np.random.default_rng(seed)
+    return Case(label, {"weights": [rng.normal(size=shape) for shape in shapes], "lam": lam}, rtol=1e-10,
+                atol=1e-12, hidden=True, strict=strict)
+
+
 L2_PENALTY = Spec(
     exercise="l2_penalty",
     reference=regularization.l2_penalty,
@@ -66,6 +72,10 @@ L2_PENALTY = Spec(
         penalty_case("float32 weights of shapes (3, 2) and (2, 4), lam=0.01", [(3, 2), (2, 4)], 0.01, np.float32,
                      seed=3),
         penalty_case("lam=0: no penalty", [(2, 2)], 0.0, seed=4),
+        hidden_penalty_case("several weight arrays of different shapes", 0.37, seed=601),
+        hidden_penalty_case("lam = 0 gives a zero loss and zero gradients", 0.0, seed=602),
+        hidden_penalty_case("the weights are not changed in place, and the penalty is right", 2.5, seed=603,
+                            strict=True),
     ],
     mistakes=[
         Mistake("no_half", partial(penalty_variant, loss_factor=1.0),
@@ -110,9 +120,15 @@ def forward_variant(x, dropout_param, *, keep="1-p", scale="1/(1-p)", test="iden
     return x * mask, mask
 
 
-def dropout_case(label, shape, p, dtype, seed):
+def dropout_case(label, shape, p, dtype, seed, **kind):
+    """A case of dropout on x of ``shape`` (``dropout_input``); ``kind``: ``hidden``, ``strict``, ``outputs``."""
     return Case(label, {"shape": list(shape), "dtype": np.dtype(dtype).name, "p": p, "seed": seed},
-                rtol=0.0, atol=0.02)
+                rtol=0.0, atol=0.02, **kind)
+
+
+def hidden_dropout_case(label, shape, p, seed, outputs, strict=False):
+    """A hidden case of dropout, compared on ``outputs`` only (one property, one point)."""
+    return dropout_case(label, shape, p, np.float64, seed, hidden=True, strict=strict, outputs=outputs)
 
 
 DROPOUT_CASES = [
@@ -123,7 +139,15 @@ DROPOUT_CASES = [
 DROPOUT_FORWARD = Spec(
     exercise="dropout_forward",
     reference=regularization.dropout_forward,
-    cases=DROPOUT_CASES,
+    cases=[
+        *DROPOUT_CASES,
+        hidden_dropout_case("a non-default p drops that fraction of many units", (200, 300), 0.3, 5,
+                            ("kept_fraction",)),
+        hidden_dropout_case("the kept units are scaled by 1 / (1 - p)", (200, 300), 0.6, 6, ("kept_scale",)),
+        hidden_dropout_case("test mode is the identity", (3, 4, 5), 0.5, 7, ("test_scale", "test_unchanged")),
+        hidden_dropout_case("the same seed gives the same mask, another seed another one; x is unchanged",
+                            (200, 300), 0.5, 8, ("kept_fraction",), strict=True),
+    ],
     mistakes=[
         Mistake("scaled_at_test", partial(forward_variant, scale="1", test="scaled"),
                 f"This is dropout without the inverted scaling: kept units unscaled in training and x * (1 - p) at "
@@ -178,7 +202,13 @@ def backward_variant(dout, cache, *, mask="cached", scale="cached"):
 DROPOUT_BACKWARD = Spec(
     exercise="dropout_backward",
     reference=regularization.dropout_backward,
-    cases=DROPOUT_CASES,
+    cases=[
+        *DROPOUT_CASES,
+        hidden_dropout_case("dx passes the gradient of the kept units only, scaled like the forward (from your "
+                            "dropout_forward's cache)", (30, 40), 0.25, 9, ("flows_through_mask", "kept_gradient_scale")),
+        hidden_dropout_case("in test mode dx = dout (from your dropout_forward's cache)", (5, 6), 0.5, 10,
+                            ("test_passes_dout",)),
+    ],
     mistakes=[
         Mistake("new_mask", partial(backward_variant, mask="new"),
                 "Your backward drops other units than your forward did: it draws a new mask. The gradient flows only "

@@ -34,9 +34,10 @@ def split_variant(X, y, val_fraction, rng, *, train="rest"):
     return X[train_rows], y[train_rows], X[val], y[val]
 
 
-def split_case(label, n, feature_shape, val_fraction, seed):
+def split_case(label, n, feature_shape, val_fraction, seed, **kind):
+    """A case of the split of ``split_data(n, feature_shape)``; ``kind``: ``hidden``, ``strict``, ``outputs``."""
     return Case(label, {"n": n, "feature_shape": list(feature_shape), "val_fraction": val_fraction, "seed": seed},
-                **COUNTS)
+                **COUNTS, **kind)
 
 
 TRAIN_VAL_SPLIT = Spec(
@@ -46,6 +47,12 @@ TRAIN_VAL_SPLIT = Spec(
         split_case("X of shape (50, 3), val_fraction=0.2", 50, (3,), 0.2, 1),
         split_case("X of shape (40, 2, 2) (images), val_fraction=0.25", 40, (2, 2), 0.25, 2),
         split_case("X of shape (60,), val_fraction=0.3", 60, (), 0.3, 3),
+        split_case("the sizes of the two sets: no overlap, no row lost", 50, (3,), 0.3, 701, hidden=True,
+                   strict=False),
+        split_case("each row keeps its label", 37, (3,), 0.25, 702, hidden=True, strict=False,
+                   outputs=("in_both", "in_neither")),   # 0.25 * 37 rows: either rounding is right
+        split_case("the split is shuffled by the generator given: same seed, same split; another seed, another",
+                   60, (3,), 0.5, 703, hidden=True),
     ],
     mistakes=[
         Mistake("train_is_fraction", partial(split_variant, train="fraction"),
@@ -86,8 +93,8 @@ def log_uniform_variant(low_exp, high_exp, size, rng, *, draw="exponent", base="
     return {"10": lambda u: 10.0 ** u, "e": np.exp, "times_ten": lambda u: 10 * u, "none": lambda u: u}[base](exponent)
 
 
-def log_case(label, low_exp, high_exp, size, seed):
-    return Case(label, {"low_exp": low_exp, "high_exp": high_exp, "size": size, "seed": seed}, **EXACT)
+def log_case(label, low_exp, high_exp, size, seed, **kind):
+    return Case(label, {"low_exp": low_exp, "high_exp": high_exp, "size": size, "seed": seed}, **EXACT, **kind)
 
 
 LOG_UNIFORM = Spec(
@@ -97,6 +104,9 @@ LOG_UNIFORM = Spec(
         log_case("low_exp=-6, high_exp=-2, size=5", -6, -2, 5, 1),
         log_case("low_exp=-8, high_exp=-4, size=(2, 3)", -8, -4, [2, 3], 2),
         log_case("low_exp=-1, high_exp=2, size=4", -1, 2, 4, 3),
+        log_case("many values spread evenly over several decades", -5, -1, 1000, 711, hidden=True, strict=False),
+        log_case("size given as a tuple gives an array of that shape", 0, 2, [3, 5], 712, hidden=True, strict=False),
+        log_case("the generator given decides the values", -3, 0, 10, 713, hidden=True),
     ],
     mistakes=[
         Mistake("uniform_in_value", partial(log_uniform_variant, draw="value"),
@@ -147,8 +157,13 @@ def search_variant(objective, space, n_trials, rng, *, draws="trial_by_trial"):
     return sorted(results, key=lambda r: r["score"], reverse=True)
 
 
-def search_case(label, space, n_trials, seed):
-    return Case(label, {"space": space, "n_trials": n_trials, "seed": seed}, **EXACT)
+def search_case(label, space, n_trials, seed, **kind):
+    return Case(label, {"space": space, "n_trials": n_trials, "seed": seed}, **EXACT, **kind)
+
+
+HIDDEN_SPACE = [["learning_rate", "log_uniform", -4, -1, -2.5, 1.0], ["weight_decay", "log_uniform", -5, -2, -3.5, 0.5],
+                ["hidden", "integer", 16, 129, 64, 1e-4]]
+"""The space of the hidden cases: two log-uniform hyperparameters and an integer one."""
 
 
 RANDOM_SEARCH = Spec(
@@ -163,6 +178,11 @@ RANDOM_SEARCH = Spec(
                      ["layers", "integer", 1, 4, 2.0, 0.1],
                      ["lr", "log_uniform", -3, 0, -1.5, 1.0]], 8, 2),
         search_case("one hyperparameter, 1 trial", [["dropout", "uniform", 0.0, 0.6, 0.3, 1.0]], 1, 3),
+        search_case("every trial drawn from the space and scored by the objective", HIDDEN_SPACE, 15, 721,
+                    hidden=True, strict=False),
+        search_case("the results are sorted best first", HIDDEN_SPACE, 20, 722, hidden=True, strict=False),
+        search_case("the generator given decides the trials: same seed, same results; another seed, others",
+                    HIDDEN_SPACE, 5, 723, hidden=True),
     ],
     mistakes=[
         Mistake("one_draw", partial(search_variant, draws="once"),

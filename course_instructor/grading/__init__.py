@@ -8,15 +8,15 @@ Two pipelines of small named steps, each listed in order in one place:
   grades.csv and the feedback.
 - ``notebook.NOTEBOOK_STEPS``, one submission: read it, take its exercise code, build the
   grading notebook, run its cells (nbval's comparison on the instructor's cells), run the
-  hidden tests, score.
+  hidden cases, score.
 
 Modules, one idea each:
 
-- ``instructor``: solutions/ and tests/hidden/, read and checked
+- ``instructor``: solutions/ and tests/hidden/cases/, read and checked
 - ``submission``: students' folders and files, read whatever state they are in
 - ``notebook``: grading one submission; ``validate``: nbval's comparison
-- ``hidden``: discovering and running the hidden tests; ``expect``: their safe assertions;
-  ``probes``: the functions they pass to students' functions
+- ``hidden``: the hidden cases, run through the self-checks' own code (``course_lib.checks``)
+  on the student's functions in their kernel
 - ``sandbox``: the blocked copy of course_lib, folders, users, limits
 - ``host``: the warm kernel host kernels are forked from (runs in the sandbox);
   ``kernel``: the grading process's side of a kernel; ``agent``: the kernel's side of calls;

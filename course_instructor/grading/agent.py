@@ -1,16 +1,17 @@
-"""The kernel's side of the hidden tests: call the student's functions for the grading process.
+"""The kernel's side of grading: call the student's functions for the grading process.
 
 After the grading notebook's cells have run, the grading process executes one silent cell,
 ``serve()``. It answers calls over a private channel (a socket the kernel host handed to the
 kernel process before any student code existed) until the grading process says stop. Each
 request names a function of the student's namespace and carries its arguments as plain data
 (``wire``); the reply carries the result, the arguments as the call left them (so the grading
-process can see what the function changed in place), or what went wrong. Values that are not
-plain data (a layer's cache) stay here as handles.
+process can see what the function changed in place, and which arrays inside them it replaced
+by others), or what went wrong. Values that are not plain data (a layer's cache) stay here as
+handles.
 
 Nothing here decides whether an answer is right: the grading process compares, with the
-reference, in its own process. The same ``answer`` serves the test suite in-process
-(``hidden.LocalFunction``), so the hidden tests run the same way on the reference.
+reference's stored answers, in its own process. The same ``answer`` serves the test suite
+in-process (``hidden.LocalFunction``), so the hidden cases run the same way on the reference.
 """
 
 import linecache
@@ -21,6 +22,8 @@ import sys
 import sysconfig
 
 import numpy as np
+
+from course_lib.checks import probes
 
 from . import wire
 
@@ -35,9 +38,10 @@ grading process cuts again on what it receives (so a kernel that undoes the cut 
 
 # Captured before any student code runs: a student who patches these gains nothing.
 _read, _write, _seed, _pyseed = os.read, os.write, np.random.seed, random.seed
-_unpack, _pack, _callable, _type = struct.unpack, struct.pack, callable, type
+_unpack, _pack, _callable, _type, _ndarray = struct.unpack, struct.pack, callable, type, np.ndarray
 _LIBRARY = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-                 | {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+                 | {os.path.dirname(os.path.dirname(os.path.abspath(path))) for path in (__file__, probes.__file__)})
+"""Where library code lives (Python's, course_instructor's, course_lib's): not the student's lines."""
 
 
 class ReferenceUnavailable(RuntimeError):
@@ -125,6 +129,7 @@ def answer(message, namespace, handles):
         return wire.encode({"ok": False, "kind": "not_defined", "name": name})
     _seed(0)
     _pyseed(0)
+    given = _arrays_inside([args, kwargs])
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = _Silence()
     try:
@@ -134,10 +139,35 @@ def answer(message, namespace, handles):
                             "reference": isinstance(e, ReferenceUnavailable), "line": _student_line(e)})
     finally:
         sys.stdout, sys.stderr = saved
+    now = _arrays_inside([args, kwargs])
+    replaced = [list(path) for path, array in given.items() if now.get(path) is not array]
     try:
-        return wire.encode({"ok": True, "result": result, "args": list(args), "kwargs": kwargs}, keep=handles.keep)
+        return wire.encode({"ok": True, "result": result, "args": list(args), "kwargs": kwargs,
+                            "replaced": replaced}, keep=handles.keep)
     except BaseException as e:  # noqa: BLE001
         return wire.encode({"ok": False, "kind": "unsendable", "error": f"{_type(e).__name__}: {e}"})
+
+
+def _arrays_inside(arguments):
+    """``{path: array}`` for the arrays inside the dicts and lists of ``arguments`` (``[args,
+    kwargs]``), by their path of keys and indices: the arrays a call may replace by others."""
+    found = {}
+
+    def visit(value, path):
+        if _type(value) is dict:
+            items = value.items()
+        elif _type(value) in (list, tuple):
+            items = enumerate(value)
+        else:
+            return
+        for key, item in items:
+            if len(path) >= 2 and _type(item) is _ndarray:
+                found[(*path, key)] = item
+            if len(path) < wire.MAX_DEPTH:
+                visit(item, (*path, key))
+
+    visit(arguments, ())
+    return found
 
 
 def _student_line(error):

@@ -1,67 +1,64 @@
-"""The hidden tests: found in ``tests/hidden/``, run on a student's function in its kernel.
+"""The hidden cases: how the grader scores an exercise, with the self-check's own code.
 
-A hidden test file is ``tests/hidden/test_<notebook>.py`` (``test_02_optimizers.py`` tests
-``02_optimizers.ipynb``). Each test is a function ``test_*(fn, ...)`` whose first parameter is
-named after the graded function it scores (``def test_adam_three_steps(adam)``); further
-parameters name other graded functions of the notebook it needs (a backward pass needs the
-student's forward pass for its cache: ``def test_dropout_backward(dropout_backward,
-dropout_forward)``). The first line of its
-docstring says what it checks in words a student may read: the feedback shows it. A test calls
-the function as any Python function, with numbers, arrays, dicts, lists, NumPy Generators and
-``probes`` (functions the student's code must call), computes the right answer with
-``course_lib``'s reference, and checks with ``expect`` (whose messages are safe to show).
+Every graded function has one catalogue of cases (``course_instructor/cases``), each public or
+hidden. The builder writes the hidden ones, with their right outputs and the outputs of the
+function's known mistakes, to ``tests/hidden/cases/<exercise>.json``; :func:`load_hidden` reads
+them. The grader scores an exercise by running each of its hidden cases through the same
+``Check`` of ``course_lib.checks`` as the self-check (the same protocol, comparison and
+wording), in the grading process, with the student's function as a :class:`RemoteFunction`: one
+point per case passed (:func:`grade`). A failed case's feedback is the check's verdict on it,
+worded so as to reveal neither its inputs nor its expected values ("your first step is 3.16x
+too large. This is Adam without bias correction: ...").
 
-Passed in, the function is a ``RemoteFunction`` when grading (the call runs in the student's
-kernel, arguments and results cross as plain data) or a ``LocalFunction`` in the test suite (the
-same encoding and agent, in-process). Either way the arguments, as the function left them, are
-copied back into the caller's objects (dicts, lists, arrays, generators), so a ``bn_param``'s
-running statistics or a changed input look exactly as they would in-process. Values that are
-not plain data (a layer's cache) stay in the kernel as ``wire.Handle`` objects: pass them back.
+A :class:`RemoteFunction` runs the call in the student's kernel; the arguments and the result
+cross as plain data (``wire``), and the arguments, as the call left them, are copied back into
+the caller's objects (dicts, lists, arrays, generators), so that an input changed in place
+looks exactly as it would in-process. Values that are not plain data (a layer's cache) stay in
+the kernel as ``wire.Handle`` objects: pass them back. A :class:`LocalFunction` does the same
+in this process (for the test suite). What goes wrong in student code becomes the check's own
+``Finding`` (not implemented, an exception with the student's line, the reference called,
+not defined); a kernel that dies, hangs or stops answering raises :class:`CallLost`.
 """
 
-import importlib.util
-import inspect
-import sys
+import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from course_lib.checks import CHECKS
+from course_lib.checks.framework import NOT_IMPLEMENTED, Finding, load, raised
+
 from . import agent, wire
-from .expect import Mismatch
+from .kernel import AgentStopped, KernelDied, KernelTimeout
 
-__all__ = ["HiddenTest", "Outcome", "discover", "run_test", "RemoteFunction", "LocalFunction", "local_functions",
-           "StudentRaised", "HiddenTestsError"]
+__all__ = ["HiddenCases", "HiddenCasesError", "Outcome", "load_hidden", "grade", "CallLost", "RemoteFunction",
+           "LocalFunction", "remote_functions", "local_functions", "CASES"]
+
+CASES = "cases"
+"""The folder of the hidden folder (``tests/hidden/``) that holds the case files."""
 
 
-class HiddenTestsError(Exception):
-    """The hidden tests cannot be used (a file that does not import, a test without a description)."""
-
-
-class StudentRaised(Exception):
-    """The student's function raised (or is missing); ``kind`` says which, ``line`` is their line."""
-
-    def __init__(self, kind, error, line=None):
-        super().__init__(error)
-        self.kind, self.error, self.line = kind, error, line
+class HiddenCasesError(Exception):
+    """The hidden cases cannot be used (a file that does not read, an exercise with no check)."""
 
 
 @dataclass(frozen=True)
-class HiddenTest:
-    notebook: str      # "02_optimizers"
-    exercise: str      # "adam"
-    name: str          # "test_adam_three_steps"
-    description: str   # the docstring's first line, shown to the student
-    function: Callable
-    uses: tuple = ()   # other graded functions it calls (after the exercise's own)
+class HiddenCases:
+    """The hidden cases of one graded function, as ``course_lib.checks.framework.load`` reads them."""
+    exercise: str     # "adam"
+    path: Path
+    data: dict        # cases (StoredCase), mistakes, rule
+
+    def __len__(self):
+        return len(self.data["cases"])
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One hidden test's result. ``kind``: passed, failed, raised, not_implemented, reference,
+    """One hidden case's result. ``kind``: passed, failed, raised, not_implemented, reference,
     not_defined. ``hint``: why it failed, safe to show."""
-    test: HiddenTest
+    description: str
     kind: str
     hint: str = ""
 
@@ -70,91 +67,73 @@ class Outcome:
         return self.kind == "passed"
 
 
-def discover(folder):
-    """``{notebook: {exercise: [HiddenTest, ...]}}`` from the ``test_*.py`` files of ``folder``, in file order."""
+KINDS = {"not_implemented": "not_implemented", "uses_reference": "reference", "not_defined": "not_defined",
+         "error": "raised"}
+"""The outcome of a failed case, by the check's diagnosis (any other: ``failed``)."""
+
+
+def load_hidden(folder):
+    """``{exercise: HiddenCases}`` from ``folder/cases/*.json`` (``folder``: ``tests/hidden``)."""
     found = {}
-    for path in sorted(Path(folder).glob("test_*.py")):
-        notebook = path.stem[len("test_"):]
-        module = _load(path)
-        for name, fn in vars(module).items():
-            if not name.startswith("test_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
-                continue
-            params = list(inspect.signature(fn).parameters)
-            if not params:
-                raise HiddenTestsError(f"{path}: {name} must take the function it tests as its first argument")
-            description = (inspect.getdoc(fn) or "").strip().splitlines()
-            if not description:
-                raise HiddenTestsError(f"{path}: {name} has no docstring; its first line is the student's feedback")
-            test = HiddenTest(notebook, params[0], name, description[0], fn, tuple(params[1:]))
-            found.setdefault(notebook, {}).setdefault(params[0], []).append(test)
+    for path in sorted((Path(folder) / CASES).glob("*.json")):
+        try:
+            data = load(path)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise HiddenCasesError(f"{path} does not read: {type(e).__name__}: {e}") from None
+        exercise = data.get("exercise")
+        if exercise != path.stem or exercise not in CHECKS:
+            raise HiddenCasesError(f"{path} holds the cases of {exercise!r}, which is not {path.stem!r} or has no "
+                                   f"check in course_lib.checks")
+        if not data["cases"]:
+            raise HiddenCasesError(f"{path} holds no case")
+        found[exercise] = HiddenCases(exercise, path, data)
     return found
 
 
-def _load(path):
-    name = f"course_hidden_tests.{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as e:
-        raise HiddenTestsError(f"{path} does not import: {type(e).__name__}: {e}") from e
-    sys.modules[name] = module
-    return module
-
-
-def run_test(test, functions):
-    """Run one hidden test; ``functions`` maps each graded function's name to a Remote or Local
-    function. Returns its ``Outcome``.
-
-    A dead or hung kernel is not an outcome: ``KernelDied``, ``KernelTimeout`` and
-    ``AgentStopped`` propagate to whoever manages the kernel.
-    """
-    try:
-        test.function(*(functions[name] for name in (test.exercise, *test.uses)))
-    except StudentRaised as e:
-        return Outcome(test, e.kind, _raised_hint(e))
-    except Mismatch as e:
-        return Outcome(test, "failed", str(e))
-    except wire.WireError as e:
-        return Outcome(test, "failed", f"the result cannot be checked ({e})")
-    except (AssertionError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as e:
-        return Outcome(test, "failed", "the result is not what the exercise asks for" +
-                       ("" if isinstance(e, AssertionError) else f" ({type(e).__name__} while checking it)"))
-    return Outcome(test, "passed")
-
-
-def _raised_hint(e):
-    if e.kind == "not_implemented":
-        return "not implemented yet (it still raises NotImplementedError)"
-    if e.kind == "reference":
-        return "it calls course_lib's solution, which is not available while grading: write it yourself"
-    if e.kind == "not_defined":
-        return f"{e.error}() is not defined when the notebook has run (renamed, or its cell is missing?)"
-    where = f" at `{e.line}`" if e.line else ""
-    if e.error == "SystemExit":
-        return f"it called sys.exit(){where}"
-    if e.error == "MemoryError":
-        return f"it ran out of memory{where}"
-    return f"it raised {e.error}{where}"
+def grade(hidden, functions):
+    """The ``Outcome`` of every case of ``hidden`` (a :class:`HiddenCases`) for the function of its
+    exercise in ``functions`` (name -> Remote or Local function). A dead or hung kernel is not an
+    outcome: :class:`CallLost` propagates to whoever manages the kernel."""
+    results = CHECKS[hidden.exercise].grade(functions[hidden.exercise], hidden.data)
+    return [Outcome(case.label, "passed") if result.passed else
+            Outcome(case.label, KINDS.get(result.diagnosis, "failed"), result.text)
+            for case, result in zip(hidden.data["cases"], results)]
 
 
 # --------------------------------------------------------------------------------------
-# The function a hidden test receives
+# The function a check receives
 # --------------------------------------------------------------------------------------
+
+class CallLost(BaseException):
+    """The kernel died, hung or stopped answering during a call: no verdict on the student's code.
+
+    A BaseException, so that no ``except Exception`` of a check turns it into one; ``error`` is
+    the kernel's own exception (KernelDied, KernelTimeout, AgentStopped)."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
 
 class _Function:
-    """Calls ``name`` through the agent; subclasses say where the agent runs."""
+    """Calls ``name`` through the agent; subclasses say where the agent runs. ``siblings``: the
+    other graded functions of the notebook, by name (a backward's check calls the forward)."""
 
     def __init__(self, name):
         self.__name__ = self.name = name
+        self.siblings = {}
 
     def __call__(self, *args, **kwargs):
-        reply = wire.decode(self._ask(wire.encode({"call": self.name, "args": list(args), "kwargs": kwargs})))
+        try:
+            reply = wire.decode(self._ask(wire.encode({"call": self.name, "args": list(args), "kwargs": kwargs})))
+        except wire.WireError as e:
+            raise Finding("wrong_type", f"what your function returned cannot be checked ({e})") from None
         if not reply["ok"]:
-            raise _raised(reply)
-        for before, after in zip(args, reply["args"]):
-            _sync(before, after)
-        _sync(kwargs, reply["kwargs"])
+            raise _finding(reply)
+        replaced = {tuple(path) for path in reply["replaced"]}
+        for i, (before, after) in enumerate(zip(args, reply["args"])):
+            _sync(before, after, (0, i), replaced)
+        _sync(kwargs, reply["kwargs"], (1,), replaced)
         return reply["result"]
 
 
@@ -166,7 +145,10 @@ class RemoteFunction(_Function):
         self.kernel, self.timeout = kernel, timeout
 
     def _ask(self, message):
-        return self.kernel.call(message, self.timeout)
+        try:
+            return self.kernel.call(message, self.timeout)
+        except (KernelDied, KernelTimeout, AgentStopped) as e:
+            raise CallLost(e) from e
 
 
 class LocalFunction(_Function):
@@ -177,46 +159,68 @@ class LocalFunction(_Function):
         self.namespace, self.handles = namespace, handles
 
     def _ask(self, message):
-        return agent.answer(message, self.namespace, self.handles)
+        states = np.random.get_state(), random.getstate()   # a kernel's global generators are its own
+        try:
+            return agent.answer(message, self.namespace, self.handles)
+        finally:
+            np.random.set_state(states[0])
+            random.setstate(states[1])
+
+
+def _siblings(functions):
+    for function in functions.values():
+        function.siblings = functions
+    return functions
+
+
+def remote_functions(names, kernel, timeout):
+    """``{name: RemoteFunction}`` for the graded functions ``names`` of one kernel, each the others' sibling."""
+    return _siblings({name: RemoteFunction(name, kernel, timeout) for name in names})
 
 
 def local_functions(namespace):
     """``{name: LocalFunction}`` for the functions of ``namespace``, sharing their kept values (a
     cache one returns can be passed to another), as functions of one kernel do (for the test suite)."""
     handles = agent.Handles()
-    return {name: LocalFunction(name, namespace, handles) for name in namespace}
+    return _siblings({name: LocalFunction(name, namespace, handles) for name in namespace})
 
 
-def _raised(reply):
+def _finding(reply):
+    """The check's ``Finding`` for a call that did not return."""
     kind = reply.get("kind")
     if kind == "raised":
         if reply.get("reference"):
-            return StudentRaised("reference", reply["error"])
+            return Finding("uses_reference", "it calls course_lib's solution, which is not available while grading: "
+                                             "write it yourself")
         if reply["error"] == "NotImplementedError":
-            return StudentRaised("not_implemented", reply["error"])
-        return StudentRaised("raised", reply["error"], reply.get("line"))
+            return Finding("not_implemented", NOT_IMPLEMENTED)
+        return raised(reply["error"], reply.get("line"))
     if kind == "not_defined":
-        return StudentRaised("not_defined", reply.get("name"))
-    return StudentRaised("raised", f"an unusable result ({reply.get('error')})")
+        return Finding("not_defined", f"{reply.get('name')}() is not defined when the notebook has run (renamed, or "
+                                      f"its cell is missing?)")
+    return Finding("wrong_type", f"what your function returned cannot be sent to the grader ({reply.get('error')})")
 
 
-def _sync(before, after):
-    """Copy ``after`` into ``before`` in place where its type allows; True when done."""
+def _sync(before, after, path, replaced):
+    """Copy ``after`` into ``before`` in place where its type allows; True when done. ``path``:
+    where ``before`` sits in the arguments; ``replaced``: the paths of the arrays the call
+    replaced by others (those are assigned, not written into: the caller's array stays as it was)."""
     if type(before) is dict and type(after) is dict:
         for key in [k for k in before if k not in after]:
             del before[key]
         for key, value in after.items():
-            if key not in before or not _sync(before[key], value):
+            if key not in before or not _sync(before[key], value, (*path, key), replaced):
                 before[key] = value
         return True
     if type(before) is list and type(after) is list:
-        if len(before) != len(after) or not all(_sync(b, a) for b, a in zip(before, after)):
+        if len(before) != len(after) or not all(_sync(b, a, (*path, i), replaced)
+                                                for i, (b, a) in enumerate(zip(before, after))):
             before[:] = after
         return True
     if type(before) is tuple and type(after) is tuple and len(before) == len(after):
-        return all([_sync(b, a) for b, a in zip(before, after)])
-    if (isinstance(before, np.ndarray) and isinstance(after, np.ndarray) and before.shape == after.shape
-            and before.dtype == after.dtype and before.flags.writeable):
+        return all([_sync(b, a, (*path, i), replaced) for i, (b, a) in enumerate(zip(before, after))])
+    if (isinstance(before, np.ndarray) and isinstance(after, np.ndarray) and path not in replaced
+            and before.shape == after.shape and before.dtype == after.dtype and before.flags.writeable):
         before[...] = after
         return True
     if isinstance(before, np.random.Generator) and isinstance(after, np.random.Generator):

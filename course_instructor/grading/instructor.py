@@ -2,9 +2,9 @@
 
 ``load_course(solutions, hidden)`` reads every ``solutions/*.ipynb`` with the release helper's
 own reader and checks (``cells.read_notebook``, ``release.validate``) and pairs each exercise
-with its check cell and its hidden tests. It raises ``InstructorCopyError`` (and grading stops
-before touching any submission) when a notebook breaks the conventions, an exercise has no
-hidden tests, or a hidden test names a function no exercise defines.
+with its check cell and its hidden cases (``tests/hidden/cases/<exercise>.json``). It raises
+``InstructorCopyError`` (and grading stops before touching any submission) when a notebook
+breaks the conventions, a case file does not read, or an exercise has no hidden cases.
 
 An ``Assignment`` holds the graded cells of one notebook, in order: its setup cells, and each
 exercise cell followed by its check, with what nbval would do with each (run it? compare its
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import release
 from ..cells import CHECK, EXERCISE, SETUP, NotebookError, cell_role, defined_function, read_notebook
-from .hidden import HiddenTestsError, discover
+from .hidden import HiddenCasesError, load_hidden
 
 __all__ = ["Assignment", "GradedCell", "InstructorCopyError", "load_course", "course_digest", "setup_imports"]
 
@@ -27,7 +27,7 @@ GRADED_ROLES = (SETUP, EXERCISE, CHECK)
 
 
 class InstructorCopyError(Exception):
-    """solutions/ or tests/hidden/ cannot be graded with; the message says what to fix."""
+    """solutions/ or tests/hidden/cases/ cannot be graded with; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Assignment:
     path: Path
     cells: list                    # [GradedCell], notebook order
     exercises: list                # function names, notebook order
-    tests: dict                    # {function name: [HiddenTest]}
+    tests: dict                    # {function name: hidden.HiddenCases}
     metadata: dict = field(default_factory=dict)   # the notebook's, for the grading notebook
     fingerprint: str = field(default="")
 
@@ -73,29 +73,24 @@ def load_course(solutions, hidden, salt=""):
     if not paths:
         raise InstructorCopyError(f"{solutions} holds no notebooks: pass the instructor's solutions/ folder")
     try:
-        tests = discover(hidden)
-    except HiddenTestsError as e:
+        cases = load_hidden(hidden)
+    except HiddenCasesError as e:
         raise InstructorCopyError(str(e)) from None
-    return [_assignment(path, tests.get(path.stem, {}), salt) for path in paths]
+    return [_assignment(path, cases, salt) for path in paths]
 
 
-def _assignment(path, tests, salt):
+def _assignment(path, cases, salt):
     try:
         nb = release.validate(read_notebook(path))
         cells = _graded_cells(nb)
     except NotebookError as e:
         raise InstructorCopyError(str(e.locate(path=path))) from None
     exercises = [c.exercise for c in cells if c.role == EXERCISE]
-    untested = [name for name in exercises if not tests.get(name)]
+    untested = [name for name in exercises if name not in cases]
     if untested:
-        raise InstructorCopyError(f"{path.name}: no hidden tests for {', '.join(untested)}: add them to "
-                                  f"tests/hidden/test_{path.stem}.py")
-    named = set(tests) | {name for ts in tests.values() for test in ts for name in test.uses}
-    strays = sorted(named - set(exercises))
-    if strays:
-        raise InstructorCopyError(f"tests/hidden/test_{path.stem}.py tests {', '.join(strays)}, which no exercise "
-                                  f"cell of {path.name} defines")
-    assignment = Assignment(path.stem, path, cells, exercises, {name: tests[name] for name in exercises},
+        raise InstructorCopyError(f"{path.name}: no hidden cases for {', '.join(untested)}: add them to the catalogue "
+                                  f"(course_instructor/cases) and run `python -m course_instructor.cases.build`")
+    assignment = Assignment(path.stem, path, cells, exercises, {name: cases[name] for name in exercises},
                             nb.get("metadata", {}))
     assignment.fingerprint = _fingerprint(assignment, salt)
     return assignment
@@ -142,14 +137,13 @@ def setup_imports(assignments):
 
 
 def _fingerprint(assignment, salt):
-    """Changes when anything that decides a grade changes: the graded cells, the hidden tests, ``salt``."""
+    """Changes when anything that decides a grade changes: the graded cells, the hidden cases, ``salt``."""
     digest = hashlib.sha256(salt.encode())
     for graded in assignment.cells:
         digest.update(json.dumps([graded.role, graded.cell["source"], graded.cell.get("outputs", [])],
                                  sort_keys=True, default=str).encode())
-    files = {test.function.__code__.co_filename for tests in assignment.tests.values() for test in tests}
-    for file in sorted(files):
-        digest.update(Path(file).read_bytes())
+    for name in sorted(assignment.tests):
+        digest.update(assignment.tests[name].path.read_bytes())
     return digest.hexdigest()[:16]
 
 

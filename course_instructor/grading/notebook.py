@@ -8,8 +8,8 @@
    its outputs it is kept next to the record, for the instructor to open.
 4. ``run_cells``: run it in a fresh kernel, cell by cell, each with its timeout; compare the
    instructor cells' outputs with solutions/ (``validate``, nbval's comparison).
-5. ``run_hidden_tests``: call each exercise's function from its hidden tests, over the
-   kernel's channel, in the same kernel.
+5. ``run_hidden_tests``: run each exercise's hidden cases (``hidden``) through its check, on
+   its function in the same kernel, called over the kernel's channel.
 6. ``score``: one ``ExerciseResult`` per exercise.
 
 A kernel that dies or hangs costs the exercise whose code was running (its status says what
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..cells import CHECK, EXERCISE, SETUP
-from .hidden import RemoteFunction, run_test
+from .hidden import CallLost, grade, remote_functions
 from .kernel import AgentStopped, KernelDied, KernelTimeout
 from .submission import exercise_sources
 
@@ -216,9 +216,11 @@ def run_hidden_tests(g):
                 continue
             if kernel.serving is None:
                 kernel.serve()
-            functions = {other: RemoteFunction(other, kernel, g.timeout) for other in g.assignment.exercises}
+            functions = remote_functions(g.assignment.exercises, kernel, g.timeout)
             with g.timed("hidden tests"):
-                g.outcomes[name] = [run_test(test, functions) for test in g.assignment.tests[name]]
+                g.outcomes[name] = grade(g.assignment.tests[name], functions)
+        except CallLost as e:
+            g.failed(g.assignment.exercise_cell(name), e.error, "during the hidden tests")
         except (KernelDied, KernelTimeout, AgentStopped) as e:
             g.failed(g.assignment.exercise_cell(name), e, "during the hidden tests")
 
@@ -264,10 +266,9 @@ def grade_submission(submission, assignment, kernels, timeout, validator, after_
 # --------------------------------------------------------------------------------------
 
 def _result(g, name):
-    tests = g.assignment.tests[name]
     outcomes = g.outcomes.get(name, [])
-    result = ExerciseResult(name, "", 0, len(tests), "",
-                            tests=[(o.test.description, o.passed, o.hint) for o in outcomes])
+    result = ExerciseResult(name, "", 0, len(g.assignment.tests[name]), "",
+                            tests=[(o.description, o.passed, o.hint) for o in outcomes])
     if name in g.checks:
         result.check_matches, result.self_check = g.checks[name]
     if g.submission.status is not None:
@@ -308,6 +309,6 @@ def _judge(result, outcomes, cell_error):
     if failures:
         first = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        result.message += f"; failed: {first.test.description}" + (f": {first.hint}" if first.hint else "") + more
+        result.message += f"; failed: {first.description}" + (f": {first.hint}" if first.hint else "") + more
     if cell_error:
         result.message += f"; its cell raised {cell_error}"

@@ -28,7 +28,7 @@ from ..stubs import PACKAGE, copy_course_lib, reference_modules
 
 __all__ = ["Sandbox", "Limits", "KERNEL_MODULES", "blocked_copy"]
 
-KERNEL_MODULES = ("agent.py", "wire.py", "probes.py", "host.py")
+KERNEL_MODULES = ("agent.py", "wire.py", "host.py")
 """The files of course_instructor.grading a kernel needs; the rest (the tests' runner) stays out."""
 
 PREFIX = "course-grade-"

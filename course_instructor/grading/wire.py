@@ -10,7 +10,7 @@ included); every other value is an object with one key:
     {"list": [...]}  {"tuple": [...]}  {"dict": {name: value}}
     {"array": [dtype, shape, offset, nbytes]}   numbers and booleans only (dtype like "<f8")
     {"rng": state}         a numpy Generator, by its bit generator's state
-    {"probe": [name, params]}  a ``probes.Probe``: a named callable, built again on the other side
+    {"probe": [name, params]}  a ``course_lib.checks.probes.Probe``: a named function, built again there
     {"handle": n}          a value that stays in the kernel (a cache, an object): passed back by number
 
 Both sides encode with ``encode`` and decode with ``decode``. The grading process decodes
@@ -28,7 +28,7 @@ from json.encoder import encode_basestring_ascii as _quote
 
 import numpy as np
 
-from .probes import Probe
+from course_lib.checks.probes import Probe
 
 __all__ = ["Handle", "encode", "decode", "WireError", "MAX_MESSAGE", "MAX_DEPTH"]
 

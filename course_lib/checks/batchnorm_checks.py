@@ -10,12 +10,11 @@ and ``data/batchnorm_backward.json`` (built from ``batchnorm_cases.py``).
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, snapshot
+from .framework import Finding, Observation, Protocol, call_student, define, shape_finding, sibling, snapshot
 
 __all__ = ["BatchnormForward", "BatchnormBackward", "check_batchnorm_forward", "check_batchnorm_backward"]
 
 _NEW_ARRAYS = "Compute new arrays (x_hat = (x - mean) / ...), never `x -= ...`."
-_REJECTED = object()
 
 
 def _unpack(result, what, count):
@@ -56,8 +55,7 @@ class BatchnormForward(Protocol):
             out, _ = _unpack(call_student(fn, *args, bn_param), "`out, cache`", 2)
             out = self.array(out, "out")
             if out.shape != x.shape:
-                raise Finding("wrong_shape", f"out has shape {out.shape} where x has shape {x.shape}: out should "
-                                             f"have the shape of x.")
+                raise shape_finding("out", out.shape, "x", x.shape, "out should have the shape of x.")
             outputs["out"].append(out)
             for name, given, passed in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
                 problems += self.unchanged(name, given, passed, _NEW_ARRAYS)
@@ -73,18 +71,17 @@ class BatchnormForward(Protocol):
                           f"bn_param dict you are given (bn_param[{key!r}] = ...), starting from {start}(D).")
         value = self.array(bn_param[key], f"bn_param[{key!r}]")
         if value.shape != (d,):
-            raise Finding("wrong_shape", f"bn_param[{key!r}] has shape {value.shape} where ({d},) was expected: "
-                                         f"one running statistic per feature, a mean over the batch (axis 0).")
+            raise shape_finding(f"bn_param[{key!r}]", value.shape, "gamma", (d,),
+                                "one running statistic per feature, a mean over the batch (axis 0).")
         return value
 
     def _rejects(self, fn, x, gamma, beta, bn_param):
-        def attempt():
-            try:
-                return fn(x.copy(), gamma.copy(), beta.copy(), bn_param)
-            except ValueError:
-                return _REJECTED
-
-        if call_student(attempt) is not _REJECTED:
+        try:
+            call_student(fn, x.copy(), gamma.copy(), beta.copy(), bn_param)
+        except Finding as finding:
+            if finding.raised != "ValueError":
+                raise
+        else:
             raise Finding("bad_mode_accepted", f"with bn_param['mode'] = {bn_param['mode']!r} your function returned "
                                                f"normally: raise ValueError naming the allowed modes, 'train' and "
                                                f"'test', so that a typo fails at once.")
@@ -99,8 +96,8 @@ class BatchnormForward(Protocol):
 
 class BatchnormBackward(Protocol):
     """``dx, dgamma, dbeta = batchnorm_backward(dout, cache)`` with ``cache`` from the student's
-    ``batchnorm_forward(x, gamma, beta, bn_param)``, the function of that name in the globals
-    of the backward (the notebook both are defined in).
+    ``batchnorm_forward(x, gamma, beta, bn_param)``, the function of that name defined next to
+    the backward (in the notebook both are defined in: :func:`~.framework.sibling`).
 
     inputs: ``x`` (N, D), ``gamma``, ``beta`` (D,), ``bn_param``, ``dout`` (N, D) and ``out``,
     the right output of the forward (a wrong forward is reported as such).
@@ -117,7 +114,7 @@ class BatchnormBackward(Protocol):
         return Observation(outputs, {}, problems)
 
     def _student_cache(self, fn, inputs):
-        forward = getattr(fn, "__globals__", {}).get("batchnorm_forward")
+        forward = sibling(fn, "batchnorm_forward")
         if not callable(forward):
             raise Finding("no_forward", "this check runs your batchnorm_forward to make the cache your backward "
                                         "reads: define batchnorm_forward (the exercise above) first.")

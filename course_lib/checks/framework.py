@@ -1,17 +1,25 @@
-"""The machinery of the self-checks: run a student's function on stored cases, compare, explain.
+"""The machinery of the self-checks and of grading: run a student's function on stored cases,
+compare, explain.
 
 A check never calls a reference implementation: the cases, the right answers and the
 answers of known-wrong versions of each function ("mistakes") are stored data, built at
-development time by ``course_instructor.cases.build``. At run time a check
+development time by ``course_instructor.cases.build`` from one catalogue of cases per graded
+function. A case is public (stored in ``data/<exercise>.json``, run by the self-check in the
+notebook) or hidden (stored apart, run by the grader). Both are run by the same code:
 
-1. calls the student's function on every stored case, through the exercise's
-   :class:`Protocol` (how to call the function, what to read from its result), on
-   copies of the inputs;
-2. reports the first problem it finds, in this order: not implemented yet, an exception,
-   a result of the wrong type or structure, an input changed in place, wrong values
-   (named after the stored mistake they match, with the numbers that show it), a wrong
-   dtype;
-3. returns a :class:`CheckResult`; ``check_<name>`` prints its one-line message.
+1. :meth:`Check.observe` calls the student's function on one case through the exercise's
+   :class:`Protocol` (how to call the function, what to read from its result), on copies of
+   the inputs, so that a function that changes its inputs still gets its values compared;
+2. :meth:`Check.verdict` explains what it saw in one message, in this order: not implemented
+   yet; an exception or a result that cannot be compared (a :class:`Finding` that stopped a
+   case); wrong values that match a stored mistake (named, with the numbers that show it);
+   the contract slips (an input or the config changed in place, a config that is not a new
+   dict, missing state, a dtype: :attr:`Observation.problems`), all of them, after the
+   mistake; wrong values that match no mistake, with the rule.
+
+The self-check (:meth:`Check.run`) gives one verdict on all public cases; the grader
+(:meth:`Check.grade`) one verdict per hidden case, worded so as to reveal neither its inputs
+nor its expected values ("your first step is 3.16x too large", never the numbers).
 
 The text depends only on the student's function and the stored data, so it is the same on
 every run (nbval compares it).
@@ -19,7 +27,9 @@ every run (nbval compares it).
 
 import json
 import linecache
+import re
 import sysconfig
+import threading
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -29,13 +39,14 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "CheckResult", "Finding", "Observation", "Protocol", "Check", "CHECKS", "define", "run_check",
-    "call_student", "describe_exception", "snapshot", "same", "type_name",
-    "encode", "decode", "DATA_DIR", "PASS", "FAIL",
+    "CheckResult", "Finding", "Observation", "Protocol", "StoredCase", "Check", "CHECKS", "define", "run_check",
+    "call_student", "raised", "describe_exception", "snapshot", "same", "type_name", "shape_finding", "sibling",
+    "watch_global_rng", "global_rng_problem",
+    "encode", "decode", "load", "discrepancy", "DATA_DIR", "PASS", "FAIL", "NOT_IMPLEMENTED",
 ]
 
 DATA_DIR = Path(__file__).with_name("data")
-"""Where the stored cases live: one ``<exercise>.json`` per checked function."""
+"""Where the public cases live: one ``<exercise>.json`` per checked function."""
 
 PASS, FAIL = "✓", "✗"
 
@@ -52,43 +63,58 @@ class CheckResult:
 
     exercise:  the graded function's name, e.g. ``"adam"``.
     passed:    True when every case passed.
-    message:   the one-line verdict ``check_<exercise>`` prints, starting with ✓ or ✗.
+    text:      the verdict after ``"✓ adam: "`` or ``"✗ adam: "``.
     diagnosis: ``"passed"``; a stored mistake's name (e.g. ``"no_bias_correction"``) when the
                wrong values match it; or one of ``"not_implemented"``, ``"error"``,
                ``"wrong_type"``, ``"wrong_shape"``, ``"wrong_values"``, ``"wrong_dtype"``,
                ``"mutated_input"``, ``"config_not_new"``, ``"config_incomplete"``,
-               ``"state_not_returned"``.
+               ``"state_not_returned"``, ... (a protocol's own findings).
     case:      the label of the case that showed the problem (None when passed).
+    slips:     the diagnoses of the contract slips reported after the first problem.
     """
 
     exercise: str
     passed: bool
-    message: str
+    text: str
     diagnosis: str
     case: str | None = None
+    slips: tuple = ()
+
+    @property
+    def message(self):
+        """The one line ``check_<exercise>`` prints, starting with ✓ or ✗."""
+        return f"{PASS if self.passed else FAIL} {self.exercise}: {self.text}"
 
 
 class Finding(Exception):
     """A problem with the student's function, found while running one case.
 
     Raised by a :class:`Protocol` for problems that stop the case (an exception in student
-    code, a result of the wrong type), or kept in :attr:`Observation.problems` for problems
-    that do not (an input changed in place). ``message`` completes ``"✗ adam: "``.
+    code, a result of the wrong type), or kept in :attr:`Observation.problems` for contract
+    slips that do not (an input changed in place). ``message`` completes ``"✗ adam: "``;
+    ``safe`` is the message shown for a hidden case (the message without the numbers of its
+    inputs: a shape, a count), by default the message itself. ``raised``: for an exception
+    (diagnosis ``"error"``), the name of its type.
     """
 
-    def __init__(self, diagnosis, message):
+    def __init__(self, diagnosis, message, safe=None, raised=None):
         super().__init__(message)
-        self.diagnosis = diagnosis
-        self.message = message
+        self.diagnosis, self.message = diagnosis, message
+        self.safe = message if safe is None else safe
+        self.raised = raised
+
+    def text(self, hidden):
+        return self.safe if hidden else self.message
 
 
 @dataclass
 class Observation:
     """What a protocol read from one run of a function on one case.
 
-    outputs:  name -> array (float64 or int), compared with the stored answers.
+    outputs:  name -> array (float64 or int), compared with the stored answers. An output a
+              contract slip made unreadable (state missing from the config) is left out.
     dtypes:   name -> dtype string, for the outputs whose dtype the contract fixes.
-    problems: contract problems that did not stop the run (inputs changed in place, ...).
+    problems: contract slips that did not stop the run (inputs changed in place, ...).
     """
 
     outputs: dict
@@ -129,16 +155,46 @@ def describe_exception(error):
     return text
 
 
+def raised(name, line=None, described=None):
+    """The ``"error"`` :class:`Finding` of an exception of type ``name`` raised by student code.
+
+    line: the student's line of code that raised it; described: the exception in full
+    (:func:`describe_exception`), known only when the code ran in this process. The safe text
+    names the type and the line, never the exception's message (it may hold input values).
+    """
+    said = {"SystemExit": "called sys.exit()", "MemoryError": "ran out of memory"}.get(name, f"raised {name}")
+    safe = f"your function {said}" + (f" at `{_one_line(line, 80)}`" if line else "")
+    return Finding("error", f"your function raised {described}" if described else safe, safe, raised=name)
+
+
 def call_student(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` with warnings silenced; an exception becomes a :class:`Finding`."""
+    """``fn(*args, **kwargs)`` with warnings silenced; an exception becomes a :class:`Finding`.
+
+    A function that runs elsewhere (the grader's ``RemoteFunction``) raises its Findings
+    itself; they pass through unchanged.
+    """
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             return fn(*args, **kwargs)
+    except Finding:
+        raise
     except NotImplementedError:
         raise Finding("not_implemented", NOT_IMPLEMENTED) from None
     except Exception as error:  # noqa: BLE001 -- any student exception becomes a verdict
-        raise Finding("error", f"your function raised {describe_exception(error)}") from None
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if not _is_library(f.filename)]
+        line = (frames[-1].line or None) if frames else None
+        raise raised(type(error).__name__, line, describe_exception(error)) from None
+
+
+def sibling(fn, name):
+    """The function ``name`` defined next to ``fn`` (in the notebook that defines both), or None:
+    from ``fn.siblings`` when the grader passes the function (it runs in the student's kernel),
+    else from the globals of ``fn`` (or of the function a ``functools.partial`` wraps)."""
+    siblings = getattr(fn, "siblings", None)
+    if siblings is not None:
+        return siblings.get(name)
+    return getattr(getattr(fn, "func", fn), "__globals__", {}).get(name)
 
 
 # --------------------------------------------------------------------------------------
@@ -168,6 +224,37 @@ def same(a, b):
     return type(a) is type(b) and (a == b or (a != a and b != b))
 
 
+class watch_global_rng:
+    """A context that tells whether the code inside drew from (or reseeded) numpy's global
+    generator: ``with watch_global_rng() as watch: ...`` then ``watch.touched``. The global
+    state is put back as it was, so a check changes nothing in the notebook. One watch at a
+    time (a lock): the grader checks several students' functions at once, in threads."""
+
+    _lock = threading.RLock()
+
+    def __enter__(self):
+        self._lock.acquire()
+        self.saved = np.random.get_state()
+        np.random.seed(20240607)
+        self.start = np.random.get_state()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.touched = not same(self.start, np.random.get_state())
+            np.random.set_state(self.saved)
+        finally:
+            self._lock.release()
+        return False
+
+
+def global_rng_problem(advice):
+    """The ``global_rng`` slip, with ``advice``."""
+    return Finding("global_rng", f"your function uses numpy's global generator (np.random.seed, np.random.rand, "
+                                 f"np.random.permutation, ...), which changes the random numbers of everything "
+                                 f"else in the program: {advice}")
+
+
 # --------------------------------------------------------------------------------------
 # Protocols: how an exercise's function is called and what is read from it
 # --------------------------------------------------------------------------------------
@@ -176,23 +263,29 @@ class Protocol:
     """How to run one kind of graded function on a stored case.
 
     Subclasses implement :meth:`run`; they may override :meth:`describe` (how an entry of an
-    output is named in a message) and :meth:`dtype_advice`. The builder runs the reference
-    and every mistake through the same :meth:`run`, so stored answers are read exactly the
-    way the student's are.
+    output is named in a message), :meth:`describe_safely` (the same for a hidden case,
+    naming no input) and :meth:`dtype_advice`. The builder runs the reference and every
+    mistake through the same :meth:`run`, so stored answers are read exactly the way the
+    student's are.
     """
 
     def run(self, fn, inputs):
         """Call ``fn`` on one case's ``inputs`` (decoded JSON) and return an :class:`Observation`.
 
-        Call student code only through :func:`call_student`, on copies of the inputs; raise
-        :class:`Finding` for a result that cannot be compared; append a :class:`Finding`
-        to ``problems`` for an input changed in place.
+        Call student code only through :func:`call_student`, on copies of the inputs (never
+        change ``inputs``: a hidden case's are read for every student); raise :class:`Finding`
+        for a result that cannot be compared; append a :class:`Finding` to ``problems`` for a
+        contract slip (an input changed in place), and keep computing the outputs.
         """
         raise NotImplementedError
 
     def describe(self, output, index):
         """A noun phrase for entry ``index`` of ``output``, e.g. ``"first step at [1]"``."""
         return f"{output} at {list(index)}" if index else output
+
+    def describe_safely(self, output, index):
+        """The noun phrase for a hidden case: no entry, nothing that tells its inputs (``"first step"``)."""
+        return output
 
     def dtype_advice(self, output, got, want):
         """The sentence shown when ``output`` has dtype ``got`` where ``want`` was expected."""
@@ -201,17 +294,22 @@ class Protocol:
     # Helpers for subclasses ------------------------------------------------------------
 
     @staticmethod
-    def array(value, what):
-        """``value`` as a float64 array, or a :class:`Finding` naming what was wrong."""
+    def array(value, what, safe_what=None):
+        """``value`` as a float64 array, or a :class:`Finding` naming what was wrong (``what``;
+        ``safe_what`` for a hidden case, when ``what`` tells an input)."""
+        def finding():
+            return Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.",
+                           f"{safe_what or what} should be an array of numbers, got {type_name(value)}.")
+
         if isinstance(value, (str, bytes, dict)) or value is None:
-            raise Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.")
+            raise finding()
         try:
             array = np.asarray(value)
             if array.dtype.kind not in "biuf":
                 raise TypeError
             return array.astype(np.float64)
         except (TypeError, ValueError):
-            raise Finding("wrong_type", f"{what} should be an array of numbers, got {type_name(value)}.") from None
+            raise finding() from None
 
     @staticmethod
     def unchanged(name, before, after, advice):
@@ -219,6 +317,13 @@ class Protocol:
         if same(before, after):
             return []
         return [Finding("mutated_input", f"your function changed its input {name} in place. {advice}")]
+
+
+def shape_finding(what, got, other, want, advice):
+    """The ``wrong_shape`` :class:`Finding` "``what`` has shape ``got`` but ``other`` has shape
+    ``want``: ``advice``", shown without the shapes for a hidden case."""
+    return Finding("wrong_shape", f"{what} has shape {got} but {other} has shape {want}: {advice}",
+                   f"{what} does not have the shape of {other}: {advice}")
 
 
 def type_name(value):
@@ -270,8 +375,10 @@ def decode(value):
 
 @dataclass
 class StoredCase:
-    """One case as stored: its inputs, the right outputs (``expected``) and their ``dtypes``,
-    and for each mistake the outputs in which it differs from the right ones (``variants``)."""
+    """One case as stored: its inputs, the right outputs (``expected``: the outputs the case
+    compares) and their ``dtypes``, and for each mistake the outputs in which it differs from
+    the right ones (``variants``). ``strict``: a contract slip fails the case too (every slip
+    fails a self-check; in grading, only a strict case loses its point for one)."""
 
     label: str
     inputs: dict
@@ -281,26 +388,32 @@ class StoredCase:
     rtol: float
     atol: float
     hint: str = ""
+    strict: bool = True
 
-    def close(self, got, want):
-        """True when every output in ``want`` has the same shape in ``got`` and close values."""
+    def agrees(self, got, want):
+        """True when every output of ``want`` that ``got`` has has its shape and close values."""
         for name, w in want.items():
             g = got.get(name)
-            if g is None or g.shape != w.shape or not np.isclose(g, w, self.rtol, self.atol, equal_nan=True).all():
+            if g is not None and (g.shape != w.shape or not np.isclose(g, w, self.rtol, self.atol,
+                                                                           equal_nan=True).all()):
                 return False
         return True
 
+    def right(self, got):
+        """True when ``got`` has every expected output, with close values."""
+        return all(name in got for name in self.expected) and self.agrees(got, self.expected)
 
-def load(exercise):
+
+def load(path):
     """The stored data of one exercise, decoded: a dict with ``cases`` as :class:`StoredCase`."""
-    path = DATA_DIR / f"{exercise}.json"
+    path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(
-            f"no stored cases for {exercise!r} at {path}; run `python -m course_instructor.cases.build`")
+        raise FileNotFoundError(f"no stored cases at {path}; run `python -m course_instructor.cases.build`")
     data = json.loads(path.read_text(encoding="utf-8"))
     cases = [StoredCase(label=c["label"], inputs=decode(c["inputs"]), expected=decode(c["expected"]),
                         dtypes=c["dtypes"], variants=decode(c["variants"]), rtol=c["rtol"],
-                        atol=c["atol"], hint=c.get("hint", "")) for c in data["cases"]]
+                        atol=c["atol"], hint=c.get("hint", ""), strict=c.get("strict", True))
+             for c in data["cases"]]
     return {**data, "cases": cases}
 
 
@@ -317,11 +430,13 @@ def _fmt_pair(got, want):
     return a, b
 
 
-def _relation(got, want):
+def _relation(got, want, hidden=False):
+    """How ``got`` compares with ``want``, in words; ``hidden``: as a proportion only (a hidden
+    case shows no difference, from which its expected value would follow)."""
     if not np.isfinite(got):
         return "not a finite number"
     if want == 0:
-        return f"off by {got:.4g}"
+        return "wrong" if hidden else f"off by {got:.4g}"
     if float(got).is_integer() and float(want).is_integer():
         return f"off by {got - want:+.0f}"
     ratio = got / want
@@ -330,14 +445,20 @@ def _relation(got, want):
     if ratio < 0:
         return "the opposite sign" if abs(abs(ratio) - 1) < 0.01 else f"the opposite sign and {abs(ratio):.3g}x the size"
     if abs(ratio - 1) < 0.01:
+        if hidden:
+            percent = np.format_float_positional(100 * abs(ratio - 1), precision=2, fractional=False, trim="-")
+            return f"off by {percent}%"
         return f"off by {got - want:.4g}"
     return f"{ratio:.3g}x too large" if ratio > 1 else f"{1 / ratio:.3g}x too small"
 
 
 def _worst(case, got):
     """Where the outputs differ: ``(output, index, relative error)`` of the first output that
-    differs, at its first differing row's worst entry; index None when the shapes differ."""
+    differs, at its first differing row's worst entry; index None when the shapes differ.
+    Outputs missing from ``got`` are skipped (a contract slip says why they are missing)."""
     for name, want in case.expected.items():
+        if name not in got:
+            continue
         g = got[name]
         if g.shape != want.shape:
             return name, None, np.inf
@@ -354,13 +475,18 @@ def _worst(case, got):
     return None, None, 0.0
 
 
-def discrepancy(protocol, case, got):
-    """``"your first step is 0.03162 where 0.001 was expected (31.6x too large)"``."""
+def discrepancy(protocol, case, got, hidden=False):
+    """``"your first step at [1] is 0.03162 where 0.001 was expected (31.6x too large)"``; for a
+    hidden case ``"your first step is 31.6x too large"``."""
     name, index, _ = _worst(case, got)
     want = case.expected[name]
     if index is None:
+        if hidden:
+            return f"your {name} does not have the right shape"
         return f"the shape of your {name} is {got[name].shape} where {want.shape} was expected"
     g_value, w_value = float(got[name][index]), float(want[index])
+    if hidden:
+        return f"your {protocol.describe_safely(name, index)} is {_relation(g_value, w_value, hidden=True)}"
     g_text, w_text = _fmt_pair(g_value, w_value)
     return (f"your {protocol.describe(name, index)} is {g_text} where {w_text} was expected "
             f"({_relation(g_value, w_value)})")
@@ -371,7 +497,7 @@ def discrepancy(protocol, case, got):
 # --------------------------------------------------------------------------------------
 
 class Check:
-    """The self-check of one graded function: ``Check("adam", UpdateRule(...)).run(adam)``."""
+    """The check of one graded function: ``Check("adam", UpdateRule(...)).run(adam)``."""
 
     def __init__(self, exercise, protocol):
         self.exercise = exercise
@@ -379,63 +505,123 @@ class Check:
 
     @cached_property
     def data(self):
-        return load(self.exercise)
+        """The public cases (``data/<exercise>.json``), decoded."""
+        return load(DATA_DIR / f"{self.exercise}.json")
 
     def run(self, fn):
-        """Check ``fn`` on every stored case and return a :class:`CheckResult`."""
+        """The self-check: ``fn`` on every public case, one :class:`CheckResult`."""
         if not callable(fn):
-            return self._fail("wrong_type", f"pass your function itself, as in check_{self.exercise}"
-                              f"({self.exercise}); got {type_name(fn)}.")
-        cases = self.data["cases"]
+            return self._result(False, "wrong_type", f"pass your function itself, as in check_{self.exercise}"
+                                f"({self.exercise}); got {type_name(fn)}.")
         observed = []
-        for case in cases:
-            try:
-                with np.errstate(all="ignore"):   # the student's inf and NaN flow into the comparison
-                    observed.append(self.protocol.run(fn, case.inputs))
-            except Finding as finding:
-                if finding.diagnosis == "not_implemented":
-                    return self._fail(finding.diagnosis, finding.message)
-                hint = _hint(case) if finding.diagnosis == "error" else ""
-                return self._fail(finding.diagnosis, f"{_in_case(finding.message, case)}{hint}", case)
-            except Exception as error:  # noqa: BLE001 -- a result so odd the protocol trips on it
-                return self._fail("wrong_type", _in_case(f"the check could not read what your function returned "
-                                                         f"({describe_exception(error)})", case), case)
-        for case, seen in zip(cases, observed):
-            if seen.problems:
-                return self._fail(seen.problems[0].diagnosis, _in_case(seen.problems[0].message, case), case)
-        failing = [(case, seen) for case, seen in zip(cases, observed) if not case.close(seen.outputs, case.expected)]
+        for case in self.data["cases"]:
+            observed.append((case, self.observe(fn, case)))
+            if isinstance(observed[-1][1], Finding):
+                break   # it is reported first: the cases after it need not run
+        return self.verdict(self.data, observed)
+
+    def grade(self, fn, data):
+        """The grader's check: ``fn`` on every case of ``data`` (the hidden cases, decoded), one
+        :class:`CheckResult` per case, worded without the case's inputs or expected values."""
+        return [self.verdict(data, [(case, self.observe(fn, case))], hidden=True) for case in data["cases"]]
+
+    def observe(self, fn, case):
+        """What the protocol reads from ``fn`` on ``case``: an :class:`Observation`, or the
+        :class:`Finding` that stopped it."""
+        try:
+            with np.errstate(all="ignore"):   # the student's inf and NaN flow into the comparison
+                return self.protocol.run(fn, case.inputs)
+        except Finding as finding:
+            return finding
+        except Exception as error:  # noqa: BLE001 -- a result so odd the protocol trips on it
+            return Finding("wrong_type", f"the check could not read what your function returned "
+                                         f"({describe_exception(error)})",
+                           "the check could not read what your function returned")
+
+    def verdict(self, data, observed, hidden=False):
+        """One :class:`CheckResult` for ``observed``, a list of ``(case, Observation or Finding)``:
+        the first problem, then every contract slip (see the module's docstring for the order).
+        ``hidden``: the safe wording, without the case's label (the grader shows it)."""
+        where = (lambda text, case: _sentence(text)) if hidden else _in_case
+        findings = [(case, seen) for case, seen in observed if isinstance(seen, Finding)]
+        stub = next((f for _, f in findings if f.diagnosis == "not_implemented"), None)
+        if stub is not None:
+            return self._result(False, stub.diagnosis, stub.message)
+        if findings:
+            case, finding = findings[0]
+            hint = _hint(case) if finding.diagnosis == "error" else ""
+            return self._result(False, finding.diagnosis, where(finding.text(hidden), case) + hint, case)
+        slips = _slips(self.protocol, observed)
+        passed = (all(case.right(seen.outputs) for case, seen in observed)
+                  and not any(case.strict for case, _ in slips))
+        failing = [(case, seen) for case, seen in observed if not case.agrees(seen.outputs, case.expected)]
         if failing:
-            return self._diagnose(failing)
-        for case, seen in zip(cases, observed):
-            for name, want in case.dtypes.items():
-                if seen.dtypes.get(name) != want:
-                    advice = self.protocol.dtype_advice(name, seen.dtypes.get(name), want)
-                    return self._fail("wrong_dtype", _in_case(advice, case), case)
-        return CheckResult(self.exercise, True, f"{PASS} {self.exercise}: {len(cases)} cases passed "
-                           f"({self.data['summary']})", "passed")
+            mistake, case, seen = _mistake(data, failing)
+            numbers = where(discrepancy(self.protocol, case, seen.outputs, hidden), case)
+            if mistake is not None:
+                return self._result(passed, mistake, f"{numbers} {data['mistakes'][mistake]}{_also(slips, hidden)}",
+                                    case, slips)
+            unexplained = f"{numbers}{_hint(case)} The rule: {data['rule']}"
+            if not slips:
+                return self._result(passed, _wrong(case, seen), unexplained, case)
+            return self._slipped(passed, slips, where, hidden, unexplained)   # an input changed as it was read?
+        if slips:
+            return self._slipped(passed, slips, where, hidden)
+        if not passed:   # an output left out with no slip to say why: a protocol's bug
+            raise RuntimeError(f"{self.exercise}: an output is missing and no problem explains it")
+        if hidden:
+            return self._result(True, "passed", "passed")
+        return self._result(True, "passed", f"{len(observed)} cases passed ({data['summary']})")
 
-    def _diagnose(self, failing):
-        """Name the stored mistake the wrong values match, with the numbers of the first failing
-        case that shows a clear difference (over 1%; else the first failing case): a mistake
-        that matches every failing case if there is one, else one that matches that case."""
-        case, seen = next(((c, s) for c, s in failing if _worst(c, s.outputs)[2] > 0.01), failing[0])
+    def _slipped(self, passed, slips, where, hidden, *more):
+        """The verdict that starts with the first slip: the others, and ``more`` sentences, after it."""
+        (case, first), rest = slips[0], slips[1:]
+        return self._result(passed, first.diagnosis, where(first.text(hidden), case) + _also(rest, hidden, *more),
+                            case, rest)
 
-        def matches(mistake, case, seen):
-            return mistake in case.variants and case.close(seen.outputs, {**case.expected, **case.variants[mistake]})
+    def _result(self, passed, diagnosis, text, case=None, also=()):
+        return CheckResult(self.exercise, passed, text, diagnosis, case.label if case else None,
+                           tuple(f.diagnosis for _, f in also))
 
-        candidates = [m for m in self.data["mistakes"] if matches(m, case, seen)]
-        everywhere = [m for m in candidates if all(matches(m, c, s) for c, s in failing)]
-        numbers = _in_case(discrepancy(self.protocol, case, seen.outputs), case)
-        if candidates:
-            mistake = (everywhere or candidates)[0]
-            return self._fail(mistake, f"{numbers} {self.data['mistakes'][mistake]}", case)
-        shape_wrong = any(seen.outputs[n].shape != w.shape for n, w in case.expected.items())
-        return self._fail("wrong_shape" if shape_wrong else "wrong_values",
-                          f"{numbers}{_hint(case)} The rule: {self.data['rule']}", case)
 
-    def _fail(self, diagnosis, message, case=None):
-        return CheckResult(self.exercise, False, f"{FAIL} {self.exercise}: {message}", diagnosis,
-                           case.label if case else None)
+def _slips(protocol, observed):
+    """``[(case, Finding)]``: the contract slips of every observation (its problems, then its
+    dtypes), in the order of the cases, the first of each diagnosis only."""
+    found, seen_diagnoses = [], set()
+    for case, seen in observed:
+        dtypes = [Finding("wrong_dtype", protocol.dtype_advice(name, seen.dtypes[name], want))
+                  for name, want in case.dtypes.items() if name in seen.dtypes and seen.dtypes[name] != want]
+        for finding in [*seen.problems, *dtypes]:
+            if finding.diagnosis not in seen_diagnoses:
+                seen_diagnoses.add(finding.diagnosis)
+                found.append((case, finding))
+    return found
+
+
+def _mistake(data, failing):
+    """``(mistake or None, case, observation)``: the stored mistake the wrong values match, and
+    the case that shows it, the first failing case with a clear difference (over 1%; else the
+    first failing case). A mistake that matches every failing case wins over one that matches
+    that case only."""
+    case, seen = next(((c, s) for c, s in failing if _worst(c, s.outputs)[2] > 0.01), failing[0])
+
+    def matches(mistake, case, seen):
+        return mistake in case.variants and case.agrees(seen.outputs, {**case.expected, **case.variants[mistake]})
+
+    candidates = [m for m in data["mistakes"] if matches(m, case, seen)]
+    everywhere = [m for m in candidates if all(matches(m, c, s) for c, s in failing)]
+    return (everywhere or candidates or [None])[0], case, seen
+
+
+def _wrong(case, seen):
+    """``"wrong_shape"`` when an output has another shape than expected, else ``"wrong_values"``."""
+    shapes = any(name in seen.outputs and seen.outputs[name].shape != want.shape for name, want in case.expected.items())
+    return "wrong_shape" if shapes else "wrong_values"
+
+
+def _sentence(text):
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _in_case(message, case):
@@ -443,6 +629,17 @@ def _in_case(message, case):
     if message.endswith(".") and not message.endswith("..."):
         message = message[:-1]
     return f"{message} [case: {case.label}]."
+
+
+def _also(slips, hidden, *more):
+    """``" Also: <slip>. <Slip>."``: the slips after the first problem (and ``more`` sentences), or nothing."""
+    sentences = [_sentence(f.text(hidden)) for _, f in slips] + list(more)
+    return " Also: " + " ".join(sentences[:1] + [_capitalized(s) for s in sentences[1:]]) if sentences else ""
+
+
+def _capitalized(sentence):
+    """``sentence`` with its first word capitalized, unless that word is code (``config['t']``)."""
+    return sentence[0].upper() + sentence[1:] if re.match(r"[a-z]+ ", sentence) else sentence
 
 
 def _hint(case):

@@ -12,7 +12,7 @@ The cases and the known wrong formulas are in ``data/xavier.json`` and ``data/he
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, same
+from .framework import Finding, Observation, Protocol, call_student, define, watch_global_rng
 
 __all__ = ["Initializer", "check_xavier", "check_he"]
 
@@ -36,7 +36,8 @@ class Initializer(Protocol):
     rng's, or once with ``rng=None`` when the case's seed is None.
 
     inputs: ``fan_in``, ``fan_out``, ``seed`` (int or None), ``measure`` (one of
-    ``std``, ``mean_in_stds``, ``excess_kurtosis``, ``shape``): the one output of the case.
+    ``std``, ``mean_in_stds``, ``excess_kurtosis``, ``shape``): the one output of the case
+    (``shape`` only, with ``rng=None``).
     """
 
     def run(self, fn, inputs):
@@ -44,10 +45,10 @@ class Initializer(Protocol):
         if seed is None:
             w = self._draw(fn, fan_in, fan_out, None)
             return Observation({"shape": np.array(w.shape, dtype=float)})
-        global_state = np.random.get_state()
-        w, again, other = (self._draw(fn, fan_in, fan_out, np.random.default_rng(s)) for s in (seed, seed, seed + 1))
+        with watch_global_rng() as watch:
+            w, again, other = (self._draw(fn, fan_in, fan_out, np.random.default_rng(s)) for s in (seed, seed, seed + 1))
         problems = []
-        if not same(global_state, np.random.get_state()):
+        if watch.touched:
             problems.append(Finding("global_rng", "your function draws from numpy's global generator (np.random.randn, "
                                                   "np.random.normal, ...): draw from the rng you are given, "
                                                   "rng.normal(0.0, std, size=(fan_in, fan_out))."))
@@ -62,11 +63,13 @@ class Initializer(Protocol):
         w = self.array(call_student(fn, fan_in, fan_out, rng=rng), "the weights you return")
         if w.shape != (fan_in, fan_out):
             if w.shape == (fan_out, fan_in):
-                raise Finding("fans_swapped", f"your array has shape {w.shape}, (fan_out, fan_in): fan_in and fan_out "
-                                              f"are swapped. W has one row per input, shape (fan_in, fan_out), so "
-                                              f"that x @ W works for x of shape (N, fan_in).")
+                swapped = ("fan_in and fan_out are swapped. W has one row per input, shape (fan_in, fan_out), so "
+                           "that x @ W works for x of shape (N, fan_in).")
+                raise Finding("fans_swapped", f"your array has shape {w.shape}, (fan_out, fan_in): {swapped}",
+                              f"your array has shape (fan_out, fan_in): {swapped}")
             raise Finding("wrong_shape", f"your array has shape {w.shape} where (fan_in, fan_out) = "
-                                         f"{(fan_in, fan_out)} was expected.")
+                                         f"{(fan_in, fan_out)} was expected.",
+                          "your array does not have the shape (fan_in, fan_out).")
         if not np.isfinite(w).all():
             raise Finding("wrong_values", "your weights contain NaN or infinity.")
         return w
@@ -80,6 +83,8 @@ class Initializer(Protocol):
             return np.array(w.mean() / std if std > 0 else np.inf)
         if measure == "excess_kurtosis":
             return np.array(excess_kurtosis(w) if std > 0 else np.inf)
+        if measure == "shape":
+            return np.array(w.shape, dtype=float)
         raise ValueError(f"unknown measure {measure!r}; the measures are {', '.join(_MEASURES)}")
 
     def describe(self, output, index):

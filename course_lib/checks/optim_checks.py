@@ -6,7 +6,8 @@ and mistakes are in ``data/<exercise>.json`` (built from ``optim_cases.py``).
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, same, snapshot, type_name
+from .framework import (Finding, Observation, Protocol, call_student, define, same, shape_finding, snapshot,
+                        type_name)
 
 __all__ = [
     "UpdateRule", "Series", "Schedule",
@@ -26,7 +27,8 @@ class UpdateRule(Protocol):
     Each call gets copies of ``w`` and ``dw`` and the config the previous call returned
     (the case's own config, possibly None or partial, on the first call), as a training
     loop would. Outputs: ``steps`` (K, *w.shape), ``next_w - w`` for each of the K calls,
-    and the state the last call returned, ``config['<key>']`` for each state key.
+    and the state the last call returned, ``config['<key>']`` for each state key it holds
+    (a key it lacks is a slip, ``state_not_returned``, and that output is left out).
 
     inputs: ``w`` (array), ``dws`` (K, *w.shape), ``config`` (dict or None).
     """
@@ -41,19 +43,18 @@ class UpdateRule(Protocol):
         for dw in inputs["dws"]:
             w_arg, dw_arg = w.copy(), dw.copy()
             objects, values = (None, None) if config is None else (dict(config), snapshot(config))
-            result = call_student(fn, w_arg, dw_arg, config)
-            next_w, new_config = self._unpack(result, w)
+            next_w, new_config = self._unpack(call_student(fn, w_arg, dw_arg, config), w)
             problems += self.unchanged("w", w, w_arg, _NEW_ARRAYS) + self.unchanged("dw", dw, dw_arg, _NEW_ARRAYS)
-            problems += self._config_problems(objects, values, config, new_config)
+            problems += self._config_problems(objects, values, config, new_config) + self._missing(new_config)
             steps.append(next_w.astype(np.float64) - w.astype(np.float64))
             dtypes["next_w"] = str(next_w.dtype)
             w, config = next_w.astype(w.dtype), new_config
         outputs = {"steps": np.stack(steps)}
-        for key in self.state:
+        for key in (k for k in self.state if k in config):
             value = self.array(config[key], f"config[{key!r}]")
             if key != "t" and value.shape != w.shape:
-                raise Finding("wrong_shape", f"config[{key!r}] has shape {value.shape} but w has shape {w.shape}: "
-                                             f"keep one entry of state per weight (np.zeros_like(w) to start).")
+                raise shape_finding(f"config[{key!r}]", value.shape, "w", w.shape,
+                                    "keep one entry of state per weight (np.zeros_like(w) to start).")
             outputs[f"config[{key!r}]"] = value
             if key != "t":
                 dtypes[f"config[{key!r}]"] = str(np.asarray(config[key]).dtype)
@@ -70,17 +71,23 @@ class UpdateRule(Protocol):
             raise Finding("wrong_type", f"next_w should be a NumPy array like w, got {type_name(next_w)}.")
         self.array(next_w, "next_w")
         if next_w.shape != w.shape:
-            raise Finding("wrong_shape", f"next_w has shape {next_w.shape} but w has shape {w.shape}: "
-                                         f"next_w must have the shape of w.")
-        missing_state = [k for k in self.state if k not in config]
-        if missing_state:
-            raise Finding("state_not_returned", f"the config you return has no {_keys(missing_state)}, so the state "
-                          f"is lost between steps: store it, e.g. config[{missing_state[0]!r}] = ...")
-        missing = [k for k in self.hyperparameters if k not in config]
-        if missing:
-            raise Finding("config_incomplete", f"the config you return has no {_keys(missing)}: fill in every "
-                          f"missing hyperparameter with its default, so the next call uses the same values.")
+            raise shape_finding("next_w", next_w.shape, "w", w.shape, "next_w must have the shape of w.")
         return next_w, config
+
+    def _missing(self, config):
+        """Slips of a returned config: state or hyperparameters it lacks (the next call gets it as it is)."""
+        missing_state = [k for k in self.state if k not in config]
+        missing = [k for k in self.hyperparameters if k not in config]
+        found = []
+        if missing_state:
+            key = missing_state[0]
+            found.append(Finding("state_not_returned", f"the config you return has no {_keys(missing_state)}, so "
+                                 f"the state is lost between steps: store it, config[{key!r}] = {key}."))
+        if missing:
+            found.append(Finding("config_incomplete", f"the config you return has no {_keys(missing)}: fill in "
+                                 f"every missing hyperparameter with its default, so the next call uses the same "
+                                 f"values."))
+        return found
 
     def _config_problems(self, objects, values, given, returned):
         """Problems with the config dict ``given`` to a call: ``objects`` are its values before
@@ -97,12 +104,19 @@ class UpdateRule(Protocol):
         return self.unchanged("config (the dict)", values, given, _NEW_CONFIG[0].upper() + _NEW_CONFIG[1:])
 
     def describe(self, output, index):
-        if output == "steps":
-            k, entry = index[0] + 1, index[1:]
-            name = "first step" if k == 1 else f"step {k}"
-        else:
-            name, entry = f"{output} after the last step", index
+        name, entry = self._step(output, index)
         return f"{name} at {list(entry)}" if entry else name
+
+    def describe_safely(self, output, index):
+        return self._step(output, index)[0]
+
+    @staticmethod
+    def _step(output, index):
+        """The name of the step (or state) ``index`` points into, and the entry in it."""
+        if output == "steps":
+            k = index[0] + 1
+            return ("first step" if k == 1 else f"step {k}"), index[1:]
+        return f"{output} after the last step", index
 
     def dtype_advice(self, output, got, want):
         how = ("start the state with np.zeros_like(w), not np.zeros(w.shape)" if self.state
@@ -117,7 +131,7 @@ def _keys(keys):
 class Series(Protocol):
     """``averages = ewma(xs, beta, **kwargs)``, once. Output ``averages``, compared in float64.
 
-    inputs: ``xs`` (array, passed as a copy), ``beta``, ``kwargs`` (dict).
+    inputs: ``xs`` (array or list, passed as a copy), ``beta``, ``kwargs`` (dict).
     """
 
     def run(self, fn, inputs):
@@ -132,27 +146,60 @@ class Series(Protocol):
         t = index[0] + 1
         return (f"average {t}" + (f" at {list(index[1:])}" if index[1:] else "")) + f" (after x_{t})"
 
+    def describe_safely(self, output, index):
+        return f"average {index[0] + 1}"
+
+
+_ARRAY_STEPS = ("t may be an int or an array of steps (the notebook plots schedule(t) for t = np.arange(300)), so "
+                "compute with NumPy (np.floor_divide, np.exp, np.mod, np.cos), not math, and no `if` on t.")
+
 
 class Schedule(Protocol):
-    """``lr = schedule(lr0, t, **kwargs)`` for each step ``t = 0 .. T-1`` (a Python int).
-    Output ``learning_rates`` (T,).
+    """``lr = schedule(lr0, t, **kwargs)`` for each step ``t`` (a Python int), then once with the
+    steps as one array (a slip, ``array_steps``, unless it gives one rate per step, the same).
+    Output ``learning_rates`` (T,), from the calls step by step.
 
-    inputs: ``lr0``, ``steps`` (T), ``kwargs`` (dict: the schedule's other arguments).
+    inputs: ``lr0``, ``steps`` (T for t = 0 .. T-1, or a list of steps), ``kwargs`` (dict: the
+    schedule's other arguments). Messages name a rate by its t, so public cases give ``steps``
+    as T.
     """
 
     def run(self, fn, inputs):
-        rates = []
-        for t in range(inputs["steps"]):
-            lr = call_student(fn, inputs["lr0"], t, **inputs["kwargs"])
-            lr = self.array(lr, f"the learning rate at t={t}")
-            if lr.ndim != 0:
-                raise Finding("wrong_shape", f"the learning rate at t={t} should be one number, got an array of "
-                                             f"shape {lr.shape}.")
-            rates.append(lr)
-        return Observation({"learning_rates": np.array(rates)})
+        steps = inputs["steps"]
+        ts = list(range(steps)) if isinstance(steps, int) else [int(t) for t in steps]
+        rates = np.array([self._rate(fn, inputs, t) for t in ts])
+        return Observation({"learning_rates": rates}, {}, self._array_problems(fn, inputs, ts, rates))
+
+    def _rate(self, fn, inputs, t):
+        lr = self.array(call_student(fn, inputs["lr0"], t, **inputs["kwargs"]), f"the learning rate at t={t}",
+                        "the learning rate at one t")
+        if lr.ndim != 0:
+            raise Finding("wrong_shape", f"the learning rate at t={t} should be one number, got an array of "
+                                         f"shape {lr.shape}.", "the learning rate at one t should be one number.")
+        return lr
+
+    def _array_problems(self, fn, inputs, ts, rates):
+        """The slip of a schedule that fails when t is an array, as ``[Finding]`` (or none)."""
+        try:
+            got = self.array(call_student(fn, inputs["lr0"], np.array(ts), **inputs["kwargs"]), "the rates")
+        except Finding as finding:
+            return [Finding("array_steps", f"with t an array of steps, {finding.message.rstrip('.')}: {_ARRAY_STEPS}",
+                            f"with t an array of steps, {finding.safe.rstrip('.')}: {_ARRAY_STEPS}")]
+        if got.shape != rates.shape:
+            return [Finding("array_steps", f"with t an array of {len(ts)} steps, your function returns shape "
+                                           f"{got.shape}, not one rate per step: {_ARRAY_STEPS}",
+                            f"with t an array of steps, your function does not return one rate per step: "
+                            f"{_ARRAY_STEPS}")]
+        if not np.allclose(got, rates, rtol=1e-9, atol=0, equal_nan=True):
+            return [Finding("array_steps", f"with t an array of steps, your function gives other rates than step by "
+                                           f"step: {_ARRAY_STEPS}")]
+        return []
 
     def describe(self, output, index):
         return f"learning rate at t={index[0]}"
+
+    def describe_safely(self, output, index):
+        return "learning rate at one of the steps"
 
 
 _LR = ("learning_rate",)

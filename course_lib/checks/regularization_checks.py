@@ -15,10 +15,11 @@ and the known mistakes are in ``data/<exercise>.json`` (built from ``regularizat
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, same
+from .framework import (Finding, Observation, Protocol, call_student, define, global_rng_problem, shape_finding,
+                        sibling, watch_global_rng)
 
 __all__ = [
-    "Penalty", "DropoutForward", "DropoutBackward", "dropout_input", "watch_global_rng",
+    "Penalty", "DropoutForward", "DropoutBackward", "dropout_input",
     "check_l2_penalty", "check_dropout_forward", "check_dropout_backward",
 ]
 
@@ -29,29 +30,6 @@ def _unpack(result, what, count):
         got = f"{len(result)} values" if isinstance(result, (tuple, list)) else f"a single {type(result).__name__}"
         raise Finding("wrong_type", f"return {what} ({count} values), not {got}.")
     return result
-
-
-class watch_global_rng:
-    """A context that tells whether the code inside drew from (or reseeded) numpy's global
-    generator: ``with watch_global_rng() as watch: ...`` then ``watch.touched``. The global
-    state is put back as it was, so a check changes nothing in the notebook."""
-
-    def __enter__(self):
-        self.saved = np.random.get_state()
-        np.random.seed(20240607)
-        self.start = np.random.get_state()
-        return self
-
-    def __exit__(self, *exc):
-        self.touched = not same(self.start, np.random.get_state())
-        np.random.set_state(self.saved)
-        return False
-
-
-def global_rng_problem(advice):
-    return Finding("global_rng", f"your function uses numpy's global generator (np.random.seed, np.random.rand, "
-                                 f"np.random.permutation, ...), which changes the random numbers of everything "
-                                 f"else in the program: {advice}")
 
 
 # --------------------------------------------------------------------------------------
@@ -71,21 +49,23 @@ class Penalty(Protocol):
         loss, grads = _unpack(call_student(fn, passed, inputs["lam"]), "`loss, grads`", 2)
         loss = self.array(loss, "the loss you return")
         if loss.ndim != 0:
-            raise Finding("wrong_shape", f"the loss should be one number (the sum over all the weights), got an "
-                                         f"array of shape {loss.shape}.")
+            one = "the loss should be one number (the sum over all the weights)"
+            raise Finding("wrong_shape", f"{one}, got an array of shape {loss.shape}.", f"{one}, not an array.")
         if isinstance(grads, np.ndarray):
-            raise Finding("grads_one_array", f"grads is one array of shape {grads.shape}: return a list with one "
-                                             f"gradient per weight, [lam * W for W in weights], so that grads[i] "
-                                             f"has the shape of weights[i].")
+            advice = ("return a list with one gradient per weight, [lam * W for W in weights], so that grads[i] has "
+                      "the shape of weights[i].")
+            raise Finding("grads_one_array", f"grads is one array of shape {grads.shape}: {advice}",
+                          f"grads is one array: {advice}")
         if not isinstance(grads, (list, tuple)) or len(grads) != len(weights):
             got = f"{len(grads)}" if isinstance(grads, (list, tuple)) else f"a {type(grads).__name__}"
-            raise Finding("wrong_type", f"grads should be a list of {len(weights)} arrays, one per weight; got {got}.")
+            raise Finding("wrong_type", f"grads should be a list of {len(weights)} arrays, one per weight; got {got}.",
+                          "grads should be a list with one array per weight.")
         outputs, dtypes = {"loss": loss}, {}
         for i, (w, g) in enumerate(zip(weights, grads)):
             value = self.array(g, f"grads[{i}]")
             if value.shape != w.shape:
-                raise Finding("wrong_shape", f"grads[{i}] has shape {value.shape} but weights[{i}] has shape "
-                                             f"{w.shape}: each gradient has the shape of its weight.")
+                raise shape_finding(f"grads[{i}]", value.shape, f"weights[{i}]", w.shape,
+                                    "each gradient has the shape of its weight.")
             outputs[f"grads[{i}]"] = value
             dtypes[f"grads[{i}]"] = str(np.asarray(g).dtype)
         problems = [p for i, (w, c) in enumerate(zip(weights, passed))
@@ -135,7 +115,7 @@ def _forward(fn, x, p, mode, seed, what="your function"):
     out, cache = _unpack(call_student(fn, passed, {"p": p, "mode": mode, "seed": seed}), "`out, cache`", 2)
     value = Protocol.array(out, f"the out {what} returns")
     if value.shape != x.shape:
-        raise Finding("wrong_shape", f"out has shape {value.shape} but x has shape {x.shape}: dropout keeps the shape.")
+        raise shape_finding("out", value.shape, "x", x.shape, "dropout keeps the shape.")
     return out, value, cache, passed
 
 
@@ -183,7 +163,7 @@ class DropoutForward(Protocol):
 
 def _student_forward(fn):
     """The ``dropout_forward`` defined next to the backward ``fn`` (in the same notebook or module)."""
-    forward = getattr(getattr(fn, "func", fn), "__globals__", {}).get("dropout_forward")
+    forward = sibling(fn, "dropout_forward")
     if not callable(forward):
         raise Finding("no_forward", "this check runs your dropout_forward to make the cache your backward reads: "
                                     "define dropout_forward (the exercise above) first.")
@@ -250,8 +230,7 @@ class DropoutBackward(Protocol):
         passed = dout.copy()
         dx = self.array(call_student(fn, passed, cache), "the dx you return")
         if dx.shape != dout.shape:
-            raise Finding("wrong_shape", f"dx has shape {dx.shape} but dout has shape {dout.shape}: dx has the shape "
-                                         f"of x.")
+            raise shape_finding("dx", dx.shape, "dout", dout.shape, "dx has the shape of x.")
         return dx, passed
 
     def describe(self, output, index):

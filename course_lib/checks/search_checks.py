@@ -19,10 +19,10 @@ import math
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, snapshot
-from .regularization_checks import global_rng_problem, watch_global_rng
+from . import probes
+from .framework import Finding, Observation, Protocol, call_student, define, global_rng_problem, watch_global_rng
 
-__all__ = ["Split", "LogUniform", "Search", "split_data", "search_space", "search_objective",
+__all__ = ["Split", "LogUniform", "Search", "split_data", "search_space",
            "check_train_val_split", "check_log_uniform", "check_random_search"]
 
 _IGNORES_RNG = ("generators seeded alike gave different results, or generators seeded differently gave the same "
@@ -109,9 +109,12 @@ class Split(Protocol):
         if X_part.shape[1:] != X.shape[1:] or y_part.ndim != 1:
             raise Finding("wrong_shape", f"the {name} set has X of shape {X_part.shape} and y of shape "
                                          f"{y_part.shape}: take whole rows, X[indices] of shape (n, "
-                                         f"{', '.join(map(str, X.shape[1:]))}) and y[indices] of shape (n,).")
+                                         f"{', '.join(map(str, X.shape[1:]))}) and y[indices] of shape (n,).",
+                          f"the {name} set does not hold whole rows: take X[indices], rows of the shape of "
+                          f"X's, and y[indices] of shape (n,).")
         if len(X_part) != len(y_part):
-            raise Finding("wrong_shape", f"the {name} set has {len(X_part)} rows of X but {len(y_part)} labels.")
+            raise Finding("wrong_shape", f"the {name} set has {len(X_part)} rows of X but {len(y_part)} labels.",
+                          f"the {name} set has another number of rows of X than of labels.")
         rows = X_part.reshape(len(X_part), -1)[:, 0].round().astype(int)
         if len(rows) and (rows.min() < 0 or rows.max() >= len(X) or not np.array_equal(X_part, X[rows])):
             raise Finding("rows_changed", f"the rows of your {name} X are not rows of X: take whole rows, "
@@ -149,39 +152,15 @@ class LogUniform(Protocol):
 # random_search
 # --------------------------------------------------------------------------------------
 
-SAMPLERS = {
-    "log_uniform": lambda a, b: (lambda rng: 10.0 ** rng.uniform(a, b)),
-    "uniform": lambda a, b: (lambda rng: rng.uniform(a, b)),
-    "integer": lambda a, b: (lambda rng: int(rng.integers(a, b))),
-}
-"""Kinds of hyperparameter: a function (a, b) -> sampler rng -> value."""
-
-
 def search_space(spec):
-    """The ``space`` of a case: a dict name -> sampler, from ``spec``, a list of
-    ``[name, kind, a, b, centre, weight]`` (kinds in :data:`SAMPLERS`), in the list's order."""
-    return {name: SAMPLERS[kind](a, b) for name, kind, a, b, *_ in spec}
-
-
-def search_objective(spec):
-    """The objective of a case: ``-sum weight * (t(value) - centre)^2`` over the hyperparameters
-    of ``spec`` (t = log10 for a log-uniform one): higher is better, best at the centres.
-    It checks what it is given: a dict with exactly the names of the space."""
-    names = [name for name, *_ in spec]
-
-    def objective(params):
-        if not isinstance(params, dict) or sorted(params) != sorted(names):
-            raise TypeError(f"objective: params should be a dict with the keys {names}, like "
-                            f"{{name: sampler(rng) for name, sampler in space.items()}}; got {params!r}")
-        return -sum(weight * ((math.log10(params[name]) if kind == "log_uniform" else params[name]) - centre) ** 2
-                    for name, kind, _, _, centre, weight in spec)
-
-    return objective
+    """The ``space`` of a case: a dict name -> sampler (:func:`probes.sampler`), from ``spec``, a
+    list of ``[name, kind, a, b, centre, weight]``, in the list's order."""
+    return {name: probes.sampler(kind, a, b) for name, kind, a, b, *_ in spec}
 
 
 class Search(Protocol):
     """``results = random_search(objective, space, n_trials, rng)`` with the space and
-    objective of :func:`search_space` and :func:`search_objective`.
+    objective of :func:`search_space` and :func:`probes.search_objective`.
 
     inputs: ``space`` (a spec list), ``n_trials``, ``seed``.
     Outputs: ``params['<name>']`` (n_trials,) for each name, and ``scores`` (n_trials,), in the
@@ -190,7 +169,7 @@ class Search(Protocol):
 
     def run(self, fn, inputs):
         spec, n = inputs["space"], inputs["n_trials"]
-        objective, names = search_objective(spec), [name for name, *_ in spec]
+        objective, names = probes.search_objective(spec), [name for name, *_ in spec]
 
         def args():
             return objective, search_space(spec), n
@@ -202,18 +181,21 @@ class Search(Protocol):
             raise Finding("wrong_type", 'return a list of dicts {"params": params, "score": score}.')
         if len(results) != n:
             raise Finding("wrong_length", f"you return {_count(len(results), 'result')} for {n} trials: return every "
-                                          f"trial, best first.")
+                                          f"trial, best first.", "you return another number of results than of "
+                                                                 "trials: return every trial, best first.")
         params, scores = [], []
         for k, r in enumerate(results):
             if sorted(r) != ["params", "score"] or not isinstance(r["params"], dict) or sorted(r["params"]) != sorted(names):
-                raise Finding("wrong_type", f'result {k} is {_short(r)}: each result is a dict {{"params": {{name: '
-                                            f'value for each name of space}}, "score": objective(params)}}.')
+                shape = '{"params": {name: value for each name of space}, "score": objective(params)}'
+                raise Finding("wrong_type", f"result {k} is {_short(r)}: each result is a dict {shape}.",
+                              f"result {k} is not a dict {shape}.")
             params.append([float(r["params"][name]) for name in names])
             scores.append(float(self.array(r["score"], f"the score of result {k}")))
             if not math.isclose(scores[-1], objective(r["params"]), rel_tol=1e-9, abs_tol=1e-12):
+                keep = "keep each score with the params it was computed from, and sort the pairs together."
                 raise Finding("scores_not_matching", f"result {k} has score {scores[-1]:.6g}, but objective(its params) "
-                                                     f"= {objective(r['params']):.6g}: keep each score with the params "
-                                                     f"it was computed from, and sort the pairs together.")
+                                                     f"= {objective(r['params']):.6g}: {keep}",
+                              f"result {k} has another score than objective(its params): {keep}")
         if any(a < b for a, b in zip(scores, scores[1:])):
             if all(a <= b for a, b in zip(scores, scores[1:])):
                 raise Finding("worst_first", "your results are sorted worst first: the best score (the highest) comes "
