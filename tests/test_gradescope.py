@@ -10,6 +10,7 @@ point; a hostile one gets 0 on each attacked exercise, full marks elsewhere, exa
 /tmp is private to each kernel, so a kernel that cannot read R there proves nothing.
 """
 
+import ast
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from course_instructor import cells
 from course_instructor.gradescope.autograder import gather
 from course_instructor.gradescope.package import GradescopeError, Settings, build, select_notebooks
 from course_instructor.gradescope.results import check_results, results
-from course_instructor.grading.hidden import discover
+from course_instructor.grading.instructor import load_course
 from course_instructor.grading.notebook import ExerciseResult
 from course_instructor.grading.run import Options, grade_class
 from course_instructor.grading.submission import Note
@@ -36,8 +37,8 @@ from course_lib.paths import course_root
 ROOT = course_root()
 HIDDEN = ROOT / "tests" / "hidden"
 NOTEBOOKS = ("01_gradient_descent", "02_optimizers")
-TESTS = {nb: {ex: len(ts) for ex, ts in exercises.items()} for nb, exercises in discover(HIDDEN).items()
-         if nb in NOTEBOOKS}
+TESTS = {a.notebook: {ex: len(cases.data["cases"]) for ex, cases in a.tests.items()}
+         for a in load_course(ROOT / "solutions", HIDDEN) if a.notebook in NOTEBOOKS}
 POINTS = sum(n for exercises in TESTS.values() for n in exercises.values())
 TIMEOUT = "4"
 
@@ -141,8 +142,8 @@ def test_the_zip_holds_the_scripts_the_settings_and_the_course(package):
         assert infos[script].external_attr >> 16 == 0o100755
     assert {n for n in names if n.startswith("course/solutions/")} == {f"course/solutions/{nb}.ipynb"
                                                                         for nb in NOTEBOOKS}
-    assert {n for n in names if n.startswith("course/tests/hidden/test_")} == {
-        f"course/tests/hidden/test_{nb}.py" for nb in NOTEBOOKS}
+    assert {n for n in names if n.startswith("course/tests/hidden/cases/")} == {
+        f"course/tests/hidden/cases/{ex}.json" for nb in NOTEBOOKS for ex in TESTS[nb]}
     assert "course/course_lib/reference/optim.py" in names and "course/course_instructor/grading/run.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith(("notebooks/", "."))]
     assert settings["notebooks"] == list(NOTEBOOKS) and settings["visibility"] == "after_due_date"
@@ -186,8 +187,9 @@ def test_a_package_of_one_notebook_and_the_visibility_choices(course, tmp_path):
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
         names = archive.namelist()
         assert json.loads(archive.read("autograder.json"))["visibility"] == "hidden"
-    assert "course/solutions/02_optimizers.ipynb" not in names and "course/tests/hidden/test_02_optimizers.py" \
-        not in names
+    assert "course/solutions/02_optimizers.ipynb" not in names
+    assert "course/tests/hidden/cases/numerical_gradient.json" in names
+    assert "course/tests/hidden/cases/adam.json" not in names
     with pytest.raises(GradescopeError, match="never visible before the deadline"):
         Settings(visibility="visible")
     refused = cli_build(tmp_path / "x.zip", course, "--visibility", "visible")
@@ -198,9 +200,12 @@ def test_a_broken_instructor_copy_builds_no_zip(tmp_path):
     (tmp_path / "solutions").mkdir()
     assert cli_build(tmp_path / "x.zip", tmp_path / "solutions").returncode == 2
     nb = cells.read_notebook(ROOT / "solutions" / "01_gradient_descent.ipynb")
+    for cell in nb["cells"]:
+        cell["source"] = cell["source"].replace("numerical_gradient(", "untested_gradient(")
     cells.write_notebook(nb, tmp_path / "solutions" / "07_untested.ipynb")
     broken = cli_build(tmp_path / "x.zip", tmp_path / "solutions")
-    assert broken.returncode == 2 and "no hidden tests" in broken.stderr and not (tmp_path / "x.zip").exists()
+    assert broken.returncode == 2 and "no hidden cases for untested_gradient" in broken.stderr
+    assert not (tmp_path / "x.zip").exists()
 
 
 def test_course_help_lists_gradescope():
@@ -345,7 +350,7 @@ def hostile_submission(root, solutions):
     01 lies in a folder, and a link named 01_gradient_descent.ipynb at the top points at the solution."""
     source = root / "source" / "course"
     secrets = [source / "solutions" / "02_optimizers.ipynb", source / "course_lib" / "reference" / "optim.py",
-               source / "tests" / "hidden" / "test_02_optimizers.py", root / "source" / "setup.sh"]
+               source / "tests" / "hidden" / "cases" / "nesterov.json", root / "source" / "setup.sh"]
     sub = root / "submission"
     _replace(solutions / "01_gradient_descent.ipynb", sub / "work" / "01_gradient_descent.ipynb",
              {"numerical_gradient": SYS_EXIT, "gradient_descent": WRONG_GD})
@@ -359,6 +364,28 @@ def hostile_submission(root, solutions):
 
 ATTACKED = {"numerical_gradient": 0, "gradient_descent": 1, "sgd_momentum": 0, "nesterov": 0}
 """The hostile submission's attacked exercises and what they score; every other one is full."""
+
+
+def secret_lines(path):
+    """What must not leak from ``path``: a hidden case file's numbers (the start of each expected
+    output), a notebook's solution regions, a Python file's code lines (not its docstrings, which
+    restate public contracts), the lines of anything else."""
+    if path.suffix == ".ipynb":
+        sources = [c["source"] for c in cells.read_notebook(path)["cells"] if cells.cell_role(c) == "exercise"]
+        lines = [line for source in sources
+                 for line in source.split("### BEGIN SOLUTION")[-1].split("### END SOLUTION")[0].splitlines()]
+    elif path.suffix == ".json":
+        cases = json.loads(path.read_text())["cases"]
+        return [json.dumps(value)[:40] for case in cases for value in case["expected"].values()]
+    if path.suffix == ".py":
+        docstrings = {number for n in ast.walk(ast.parse(path.read_text()))
+                      if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+                      for number in range(n.lineno, n.end_lineno + 1)}
+        lines = [line for number, line in enumerate(path.read_text().splitlines(), start=1)
+                 if number not in docstrings and not line.lstrip().startswith(('"', "'", "#"))]
+    else:
+        lines = path.read_text().splitlines()
+    return [line.strip()[:60] for line in lines if len(line.strip()) > 20 and "import" not in line]
 
 
 def assert_hostile_graded(data, secrets):
@@ -375,9 +402,8 @@ def assert_hostile_graded(data, secrets):
            "PermissionError" in tests["nesterov"]["output"]
     text = json.dumps(data)
     for secret in secrets:
-        for line in secret.read_text().splitlines():
-            if len(line.strip()) > 20 and "import" not in line:
-                assert line.strip()[:60] not in text, line
+        for line in secret_lines(secret):
+            assert line not in text, line
     assert "BEGIN SOLUTION" not in text and data["score"] != 999
     assert "01_gradient_descent.ipynb: a symbolic link" in data["output"]
     assert "work/01_gradient_descent.ipynb: graded as 01_gradient_descent.ipynb" in data["output"]
@@ -449,11 +475,11 @@ def test_without_namespaces_the_source_is_still_out_of_reach(course, var_tmp):
 
 def test_a_broken_package_says_so_in_results_json(package, var_tmp):
     root = unpack(package.zip, var_tmp)
-    (root / "source" / "course" / "tests" / "hidden" / "test_02_optimizers.py").unlink()
+    (root / "source" / "course" / "tests" / "hidden" / "cases" / "adam.json").unlink()
     done, data = run_autograder(root)
     assert done.returncode == 1 and check_results(data) == []
     assert data["score"] == 0 and data["tests"] == [] and "tell the instructor" in data["output"]
-    assert "no hidden tests" in done.stderr
+    assert "no hidden cases for adam" in done.stderr
 
 
 @needs_root

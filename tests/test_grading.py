@@ -666,36 +666,12 @@ EXPECTED = {
 """The attacked exercises; every other exercise of a submitted notebook must get full marks."""
 
 
-MOVED = ("optim", "search")
-"""Modules the layout moved into course_lib.reference, which the setup cells of solutions/ still
-import (being updated meanwhile): the instructor's copy the grading tests use does without them."""
-
-
-def without_moved_imports(source):
-    """A setup cell's ``source`` without ``from course_lib import optim as reference`` (or search)
-    and without ``optim`` in ``from course_lib import a, optim, b``."""
-    kept = []
-    for line in source.splitlines(keepends=True):
-        found = re.fullmatch(r"(from course_lib import )([\w, ]+?)(\n?)", line)
-        if found and found[2] not in (f"{m} as reference" for m in MOVED):
-            names = [name for name in found[2].split(", ") if name != "optim"]
-            line = f"{found[1]}{', '.join(names)}{found[3]}" if names else ""
-        elif found:
-            line = ""
-        kept.append(line)
-    return "".join(kept)
-
-
 def instructor_copy(folder, notebooks):
-    """``folder/solutions`` holding copies of ``solutions/<notebook>.ipynb``, their setup cells
-    :func:`without_moved_imports`; the folder."""
+    """``folder/solutions`` holding copies of ``solutions/<notebook>.ipynb``; the folder."""
     (folder / "solutions").mkdir()
     for notebook in notebooks:
-        nb = cells.read_notebook(SOLUTIONS / f"{notebook}.ipynb")
-        for cell in nb["cells"]:
-            if cells.cell_role(cell) == "setup":
-                cell["source"] = without_moved_imports(cell["source"])
-        cells.write_notebook(nb, folder / "solutions" / f"{notebook}.ipynb")
+        cells.write_notebook(cells.read_notebook(SOLUTIONS / f"{notebook}.ipynb"),
+                             folder / "solutions" / f"{notebook}.ipynb")
     return folder / "solutions"
 
 

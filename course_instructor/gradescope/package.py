@@ -9,7 +9,7 @@
                         but the dependencies, from PyPI):
       pyproject.toml, README.md, LICENSE, course_lib/, course_instructor/
       solutions/<notebook>.ipynb        the chosen notebooks (grading builds from them)
-      tests/hidden/test_<notebook>.py   their hidden tests
+      tests/hidden/cases/<exercise>.json   the hidden cases of their exercises
       tests/nbval_sanitize.cfg
 
 Student code never reads the solutions, the hidden tests or course_lib's answers, though they
@@ -31,6 +31,7 @@ from pathlib import Path
 import course_instructor
 import course_lib
 
+from ..cells import EXERCISE, NotebookError, cell_role, defined_function, read_notebook
 from ..grading.instructor import InstructorCopyError, load_course
 from .autograder import SETTINGS
 from .results import TEST_VISIBILITIES, VISIBILITIES
@@ -131,6 +132,15 @@ def select_notebooks(solutions, wanted=None):
     return sorted(chosen)
 
 
+def exercise_names(path):
+    """The functions the exercise cells of the notebook at ``path`` define (none if it does not read:
+    ``load_course`` then says what is wrong with it)."""
+    try:
+        return [defined_function(c["source"]) for c in read_notebook(path)["cells"] if cell_role(c) == EXERCISE]
+    except NotebookError:
+        return []
+
+
 def stage(folder, solutions, hidden, notebooks, settings):
     """Lay the package's files out in ``folder`` (its future /autograder/source)."""
     folder = Path(folder)
@@ -147,12 +157,14 @@ def stage(folder, solutions, hidden, notebooks, settings):
     for notebook in notebooks:
         shutil.copyfile(Path(solutions) / f"{notebook}.ipynb", course / "solutions" / f"{notebook}.ipynb")
     tests = course / "tests"
-    (tests / "hidden").mkdir(parents=True)
-    chosen = {f"test_{n}.py" for n in notebooks}
-    for path in sorted(Path(hidden).iterdir()):   # the chosen notebooks' tests, and any helper or README
-        if path.is_file() and not path.name.startswith(".") and path.suffix != ".pyc" and \
-                (path.name in chosen or not path.name.startswith("test_")):
-            shutil.copyfile(path, tests / "hidden" / path.name)
+    (tests / "hidden" / "cases").mkdir(parents=True)
+    for notebook in notebooks:   # the hidden cases of the chosen notebooks' exercises
+        for exercise in exercise_names(Path(solutions) / f"{notebook}.ipynb"):
+            case_file = Path(hidden) / "cases" / f"{exercise}.json"
+            if case_file.is_file():
+                shutil.copyfile(case_file, tests / "hidden" / "cases" / case_file.name)
+    if (Path(hidden) / "README.md").is_file():
+        shutil.copyfile(Path(hidden) / "README.md", tests / "hidden" / "README.md")
     sanitize = Path(hidden).parent / "nbval_sanitize.cfg"
     if sanitize.is_file():
         shutil.copyfile(sanitize, tests / "nbval_sanitize.cfg")
