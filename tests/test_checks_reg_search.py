@@ -188,7 +188,7 @@ def test_another_right_way_of_drawing_the_mask_passes():
     assert result.passed, result.message
 
 
-def test_dropout_without_inverted_scaling_as_in_the_notes():
+def test_dropout_without_inverted_scaling_as_in_the_original_paper():
     def forward(x, dropout_param):
         p = dropout_param["p"]
         if dropout_param["mode"] == "train":
@@ -196,7 +196,7 @@ def test_dropout_without_inverted_scaling_as_in_the_notes():
             return x * mask, mask
         return x * (1.0 - p), None
     result = run_check("dropout_forward", forward)
-    assert result.diagnosis == "scaled_at_test" and "lecture notes" in result.message, result.message
+    assert result.diagnosis == "scaled_at_test" and "Srivastava et al. 2014" in result.message, result.message
 
 
 def test_dropout_not_scaled_at_all():

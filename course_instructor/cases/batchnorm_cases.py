@@ -219,12 +219,14 @@ BACKWARD = Spec(
     mistakes=[
         Mistake("statistics_as_constants", backward_mistake(mean_term=False, var_term=False),
                 "Your dx treats the batch mean and variance as constants (dx = gamma * dout / std). In train mode "
-                "they depend on every x_i: dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / "
-                "sqrt(var + eps), with dx_hat = gamma * dout and means over the batch."),
+                "they depend on every x_i: go on through the graph, x_hat -> var -> mean -> x, and add the "
+                "gradient that reaches x through the variance and through the mean."),
         Mistake("no_variance_term", backward_mistake(var_term=False),
-                "Your dx misses the path through the variance: subtract x_hat * mean(dx_hat * x_hat) too."),
+                "Your dx misses the path through the variance: dx also gets dvar * dvar/dx, with "
+                "dvar the gradient of the loss with respect to the batch variance."),
         Mistake("no_mean_term", backward_mistake(mean_term=False),
-                "Your dx misses the path through the mean: subtract mean(dx_hat) over the batch too."),
+                "Your dx misses the path through the mean: dx also gets dmean * dmean/dx = dmean / N, with "
+                "dmean the gradient of the loss with respect to the batch mean."),
         Mistake("dx_without_gamma", backward_mistake(gamma_in_dx=False),
                 "Your dx misses gamma: the gradient reaching x_hat is dx_hat = gamma * dout."),
         Mistake("params_wrong_axis", backward_mistake(param_axis=1),
@@ -237,8 +239,9 @@ BACKWARD = Spec(
                 "dgamma is dout summed, like dbeta: gamma multiplies x_hat, so dgamma = sum(dout * x_hat, axis=0)."),
     ],
     summary="train mode, N=5 D=3 and N=4 D=6 with eps=0.01, on the cache of your batchnorm_forward",
-    rule="dbeta = sum(dout); dgamma = sum(dout * x_hat); dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * "
-         "x_hat)) / sqrt(var + eps) with dx_hat = gamma * dout (sums and means over the batch, axis 0).",
+    rule="dbeta = sum(dout); dgamma = sum(dout * x_hat) (sums over the batch, axis 0); dx by the chain rule "
+         "through x_hat, the batch variance and the batch mean, which all depend on x in train mode; in test "
+         "mode dx = gamma * dout / sqrt(running_var + eps).",
 )
 
 SPECS = [FORWARD, BACKWARD]

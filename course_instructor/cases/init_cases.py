@@ -117,8 +117,8 @@ XAVIER = Spec(
     cases=cases("many more outputs than inputs", (100, 1200)),
     mistakes=[
         Mistake("lecun", partial(initializer, std="lecun"),
-                "Your std is sqrt(1 / fan_in), LeCun's (and lecture notes 002's 'Xavier', the same thing when "
-                "fan_in = fan_out). Glorot and Bengio average the fans of the forward and the backward pass: "
+                "Your std is sqrt(1 / fan_in), LeCun's (LeCun et al. 1998; some courses call it 'Xavier', the "
+                "same thing when fan_in = fan_out). Glorot and Bengio average the fans of the forward and the backward pass: "
                 "std = sqrt(2 / (fan_in + fan_out))."),
         Mistake("fan_sum_no_2", partial(initializer, std="fan_sum_no_2"),
                 "Your std is sqrt(1 / (fan_in + fan_out)): the 2 is missing, std = sqrt(2 / (fan_in + fan_out))."),

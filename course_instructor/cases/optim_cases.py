@@ -13,7 +13,7 @@ from course_lib.reference import optim as reference
 
 from .build import Case, Mistake, Spec
 
-NOTES_000 = "(lecture notes 000 write it this way; they are wrong here)"
+NOTES_000 = "(a common slip, found in some lecture notes)"
 
 
 # --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from course_lib.reference.regularization import dropout_forward  # noqa: F401 --
 
 from .build import Case, Mistake, Spec
 
-NOTES = "(lecture notes 002 and 004 describe this original form of dropout)"
+NOTES = "(the original form of dropout, Srivastava et al. 2014)"
 
 
 def dyadic(rng, shape, dtype=np.float64):
