@@ -1,6 +1,6 @@
 """The kernel host: one warm process per job that forks a fresh kernel for each notebook.
 
-Started once per job (``python -m course_instructor.grading.host FD MODE [UID]``, in the sandbox's
+Started once per job (``python -m course_instructor.grading.host FD MODE UID|- GRADER``, in the sandbox's
 blocked copy of course_lib), it imports what kernels need (ipykernel, NumPy, the notebooks'
 imports) once. Each kernel is then a fork of it: a fresh process in milliseconds instead of a
 second of imports. MODE is how kernels are isolated:
@@ -38,6 +38,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import threading
@@ -158,12 +159,38 @@ def _remove(path):
         os.unlink(path)
 
 
-def _empty(folder, keep=()):
-    """Remove everything in ``folder`` but the ``keep`` paths (and the folders leading to them);
-    whether it is empty now."""
-    if not os.path.isdir(folder):
-        return True
+def _modes(folders, keep=()):
+    """``{folder: mode}`` of ``folders`` and of the folders inside them leading to the ``keep`` paths."""
+    modes = {}
+    for folder in folders:
+        paths = [folder] + [p for k in keep if k.startswith(folder + "/")
+                            for p in _leading(folder, k)]
+        for path in paths:
+            try:
+                modes[path] = stat.S_IMODE(os.lstat(path).st_mode)
+            except OSError:
+                pass
+    return modes
+
+
+def _leading(folder, path):
+    parts = path[len(folder) + 1:].split("/")[:-1]
+    return [folder + "/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _empty(folder, keep=(), modes=None):
+    """Remove everything in ``folder`` but the ``keep`` paths (and the folders leading to them), and
+    give those folders back their ``modes``; whether all of that worked and the kept paths are
+    still there."""
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return not os.path.lexists(folder)
     clean = True
+    wanted = (modes or {}).get(folder)
+    try:
+        if wanted is not None and stat.S_IMODE(os.lstat(folder).st_mode) != wanted:
+            os.chmod(folder, wanted)
+    except OSError:
+        clean = False
     try:
         names = os.listdir(folder)
     except OSError:
@@ -173,13 +200,13 @@ def _empty(folder, keep=()):
         if path in keep:
             continue
         try:
-            if any(k.startswith(path + "/") for k in keep):
-                clean &= _empty(path, keep)
+            if any(k.startswith(path + "/") for k in keep) and os.path.isdir(path) and not os.path.islink(path):
+                clean &= _empty(path, keep, modes)
             else:
                 _remove(path)
         except (OSError, RecursionError):
             clean = False
-    return clean
+    return clean and all(os.path.isdir(k) for k in keep if k.startswith(folder + "/"))
 
 
 def _remove_ipc():
@@ -234,7 +261,7 @@ class Host:
     def __init__(self, control, mode, uid):
         self.control, self.mode, self.uid = control, mode, uid
         self.children = {}  # pid -> kernel id
-        self.keep = ()
+        self.keep, self.modes = (), {}
         self.wake_read, self.wake_write = os.pipe()
         os.set_blocking(self.wake_write, False)
         signal.set_wakeup_fd(self.wake_write)
@@ -256,6 +283,7 @@ class Host:
     def start(self, config):
         self.preload(BASE_PRELOAD + tuple(config.get("preload", ())))
         self.keep = tuple(config.get("keep", ()))
+        self.modes = _modes(SCRATCH, self.keep) if self.mode == "bwrap" else {}   # as they are before any kernel
         binds = config.get("binds", [])
         visible = [p for p in config.get("hide", []) if _shows(p, binds)]
         self.send({"ready": {"visible": visible, "pid": os.getpid(), "uid": os.getuid(),
@@ -349,7 +377,7 @@ class Host:
                 pass
         else:
             return False
-        clean = all([_empty(folder, self.keep) for folder in SCRATCH] + [_remove_ipc()])
+        clean = all([_empty(folder, self.keep, self.modes) for folder in SCRATCH] + [_remove_ipc()])
         return clean and not _children_left()
 
     def run(self):
@@ -409,7 +437,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     control = socket.socket(fileno=int(argv[0]))
     mode = argv[1] if len(argv) > 1 else "none"
-    uid = int(argv[2]) if len(argv) > 2 else None
+    uid = int(argv[2]) if len(argv) > 2 and argv[2] != "-" else None
+    grader = int(argv[3]) if len(argv) > 3 else None
     if mode == "bwrap":
         if uid is not None and os.geteuid() == 0:
             become(uid)                       # the sandbox was made by root: now its job's user, for good
@@ -418,6 +447,8 @@ def main(argv=None):
         for sig in (signal.SIGINT, *IGNORED):
             signal.signal(sig, signal.SIG_IGN)   # pid 1 receives only the signals it handles
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if mode != "bwrap" and grader is not None and os.getppid() != grader:
+        os._exit(1)                           # the grader died before the line above: nobody would end us
     sys.path[:] = [os.getcwd() if p in ("", ".") else p for p in sys.path]
     Host(control, mode, uid).run()
 

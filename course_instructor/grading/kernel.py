@@ -36,7 +36,7 @@ from jupyter_client import BlockingKernelClient
 from nbformat import NotebookNode
 
 from .agent import OUTPUT_LIMIT
-from .sandbox import INSIDE_TMP, python_executable
+from .sandbox import INSIDE_KERNEL, python_executable
 
 __all__ = ["KernelHost", "KernelHosts", "Kernel", "CellResult", "KernelDied", "KernelTimeout", "AgentStopped",
            "OUTPUT_LIMIT", "describe_exit"]
@@ -93,7 +93,7 @@ class KernelHost:
         self.log = sandbox.root / f"host-{slot}.log"
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [python_executable(), "-s", "-m", "course_instructor.grading.host", str(theirs.fileno()), mode,
-                   *([str(self.uid)] if self.uid is not None else [])]
+                   "-" if self.uid is None else str(self.uid), str(os.getpid())]
         fds = [theirs.fileno()]
         if mode == "bwrap":
             info, info_writer = os.pipe()
@@ -149,9 +149,8 @@ class KernelHost:
     def paths(self, number):
         """``(inside, outside)``: kernel ``number``'s folder as it sees it, and as the grader reaches it
         (in a sandbox: its private /tmp, through the host's /proc/PID/root; otherwise a folder on disk)."""
-        if self.mode == "bwrap":
-            inside = f"{INSIDE_TMP}/k{number}"
-            return inside, f"{self.root}{inside}"
+        if self.mode == "bwrap":    # one kernel at a time: the same folder for each
+            return INSIDE_KERNEL, f"{self.root}{INSIDE_KERNEL}"
         folder = str(self.sandbox.kernel_dir(number, self.uid))
         return folder, folder
 
@@ -247,9 +246,12 @@ class KernelHosts:
             return list(pool.map(work, range(len(self.hosts))))
 
     def _start(self, slot):
-        self.hosts[slot] = KernelHost(self.sandbox, slot, self.isolation, self.preloaded, self.timeout,
-                                      self.launcher.submit)
-        return self.hosts[slot]
+        host = KernelHost(self.sandbox, slot, self.isolation, self.preloaded, self.timeout, self.launcher.submit)
+        threads = host.ready.get("threads", 1)
+        if threads > 1 and "threads" not in self.detail:
+            self.detail += f"; warning: a kernel host runs {threads} threads before forking"
+        self.hosts[slot] = host
+        return host
 
     def get(self, slot):
         """Job ``slot``'s host, a new one if the last one died or could not clean up after its kernel."""

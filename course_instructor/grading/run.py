@@ -2,7 +2,9 @@
 
 1. ``open_gradebook``: check the folders; lock GRADES (one grader at a time).
 2. ``load_instructor_copy``: solutions/ and tests/hidden/, checked (``instructor``).
-3. ``open_sandbox``: the blocked copy of course_lib, the kernel host (``sandbox``, ``host``).
+3. ``open_sandbox``: how kernels are isolated (bubblewrap, or refuse unless the instructor allows
+   grading unisolated), the blocked copy of course_lib, one kernel host per job (``sandbox``,
+   ``host``, ``kernel.KernelHosts``).
 4. ``check_instructor_copy``: grade the solutions themselves, twice (before and after the
    kernel host imports what the notebooks import): every exercise must pass every hidden test
    and every instructor cell must print what solutions/ stored. Otherwise stop: grading

@@ -7,7 +7,8 @@
   (plots, data, the self-checks and their stored data) is untouched. Of ``course_instructor.grading``
   only what a kernel needs is copied (``KERNEL_MODULES``).
 - ``kernels/<n>``: one folder per kernel when kernels are not isolated (with bubblewrap a
-  kernel's folder is in its sandbox's private /tmp and never on disk).
+  kernel's folder is ``/tmp/kernel`` in its sandbox's private /tmp, never on disk, and the blocked
+  copy is shown at ``/grading/lib``).
 
 It also decides what kernels see. With bubblewrap (``bwrap_command``) a job's kernel host runs
 in a sandbox of its own (``view``): a new root holding only the system's programs and libraries
@@ -36,7 +37,8 @@ import course_instructor
 from ..stubs import PACKAGE, copy_course_lib, reference_modules
 
 __all__ = ["Sandbox", "Limits", "KERNEL_MODULES", "blocked_copy", "isolation_status", "mount_plan",
-           "choose_isolation", "IsolationUnavailable", "INSTALL_BWRAP", "bwrap_path", "DETAILS"]
+           "choose_isolation", "IsolationUnavailable", "INSTALL_BWRAP", "bwrap_path", "DETAILS", "INSIDE_TMP",
+           "INSIDE_KERNEL", "INSIDE_LIB"]
 
 KERNEL_MODULES = ("agent.py", "wire.py", "probes.py", "host.py")
 """The files of course_instructor.grading a kernel needs; the rest (the tests' runner) stays out."""
@@ -45,7 +47,8 @@ PREFIX = "course-grade-"
 """The name of every sandbox folder starts so (in the temporary folder)."""
 
 FIRST_UID = 64000
-"""Kernels run as users from here up (skipping any that exist), one per job, when grading as root."""
+"""Kernels run as users from here up (skipping any that exist or run a process), one per job, when
+grading as root."""
 
 KERNEL_ENV = {
     "LANG": "C.UTF-8", "COURSE_PROGRESS": "0", "COURSE_GRADING": "1", "MPLBACKEND": "Agg",
@@ -64,7 +67,14 @@ SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/et
 """What of /etc a Python process needs (the dynamic loader's cache, the time zone); nothing else of /etc."""
 
 INSIDE_TMP = "/tmp"
-"""Inside a sandbox: where each kernel's folder is (``/tmp/k<n>``), a private tmpfs."""
+"""Inside a sandbox: a private tmpfs, emptied after each kernel."""
+
+INSIDE_KERNEL = "/tmp/kernel"
+"""Inside a sandbox: the folder of its kernel (one at a time), the same for every kernel and run."""
+
+INSIDE_LIB = "/grading/lib"
+"""Inside a sandbox: where the blocked copy is (the same path in every run: what a kernel prints
+with a path in it, a traceback, is the same when the class is graded again)."""
 
 INSTALL_BWRAP = (
     "on Linux, install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
@@ -295,8 +305,9 @@ class Sandbox:
     # -- what a job's sandbox shows ------------------------------------------------------
 
     def binds(self):
-        """The folders a kernel host's sandbox shows read-only, besides the system's: this Python,
-        the folders of its module path that hold none of the hidden ones, the blocked copy."""
+        """The folders a kernel host's sandbox shows read-only where they are, besides the system's:
+        this Python, and the folders of its module path that hold none of the hidden ones (the
+        blocked copy is shown at ``INSIDE_LIB``)."""
         folders = set(python_folders())
         for entry in sys.path:
             entry = os.path.realpath(entry) if entry else None
@@ -307,7 +318,7 @@ class Sandbox:
             if any(_inside(entry, s) for s in ("/proc", "/sys", "/dev", "/tmp", "/var/tmp", "/run")):
                 continue
             folders.add(entry)
-        return sorted(folders | {str(self.lib)})
+        return sorted(folders)
 
     def view(self):
         """bwrap's options for the filesystem of a job's sandbox (see the module's docstring)."""
@@ -339,31 +350,30 @@ class Sandbox:
                 args += ["--perms", "0555", "--tmpfs", path]
                 covers.append(path)
             mounts[path] = kind
+        args += ["--perms", "0755", "--dir", os.path.dirname(INSIDE_LIB), "--ro-bind", str(self.lib), INSIDE_LIB]
         for path in covers:                 # last: folders bound inside a cover need their mount points
             args += ["--remount-ro", path]
-        return args
+        # and read-only everything but /tmp, /dev/shm and /dev/mqueue: the folders made above belong to
+        # the sandbox's user, who must not change what the next kernel of the job finds
+        return args + ["--remount-ro", "/dev", "--remount-ro", "/"]
 
     def kept_in_tmp(self):
-        """What of the sandbox's /tmp is mounted there (bound folders under /tmp, and the folders
-        leading to them): the host's clean-up after each kernel leaves them."""
-        kept = set()
-        for path in self.binds():
-            if _inside(path, INSIDE_TMP) and path != INSIDE_TMP:
-                kept.add(path)
-                kept.update(p for p in _parents(path) if _inside(p, INSIDE_TMP) and p != INSIDE_TMP)
-        return sorted(kept)
+        """The folders bound inside the sandbox's /tmp (a virtual environment under /tmp): the host's
+        clean-up after each kernel leaves them, and the folders leading to them."""
+        return sorted(p for p in self.binds() if _inside(p, INSIDE_TMP) and p != INSIDE_TMP)
 
     def bwrap_command(self, as_root, info_fd):
         """bwrap and its options, to which the command to run in a job's sandbox is appended; bwrap
         writes the sandbox's pid (``child-pid``) to ``info_fd`` once it is set up."""
         return [bwrap_path(), *_namespaces(as_root), "--die-with-parent", "--new-session", "--as-pid-1",
-                *self.view(), "--chdir", str(self.lib), "--info-fd", str(info_fd), "--"]
+                *self.view(), "--chdir", INSIDE_LIB, "--info-fd", str(info_fd), "--"]
 
     def host_env(self, isolated):
         """The kernel host's environment: no PYTHONPATH, the venv's executables first."""
         path = os.pathsep.join([os.path.dirname(python_executable()), "/usr/local/bin", "/usr/bin", "/bin"])
         home = f"{INSIDE_TMP}/host" if isolated else str(self.root)
-        return {**KERNEL_ENV, "PATH": path, "HOME": home, "MPLCONFIGDIR": f"{home}/mpl", "TMPDIR": home}
+        return {**KERNEL_ENV, "PATH": path, "HOME": home, "MPLCONFIGDIR": f"{home}/mpl", "TMPDIR": home,
+                "COURSE_GRADER_PID": str(os.getpid())}   # whose kernels these are, for whoever looks at them
 
     def kernel_dir(self, number, uid):
         """A new folder on disk for kernel ``number`` (not isolated), owned by ``uid`` (None: by the grader)."""
@@ -401,11 +411,20 @@ def _remove_stale():
 
 
 def _free_uids(count):
+    """``count`` user ids from ``FIRST_UID`` up that no account has and no running process uses (another
+    grader's kernels, say)."""
+    busy = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            busy.add(int(next(line for line in status.read_text().splitlines() if line.startswith("Uid:")).split()[1]))
+        except (OSError, StopIteration, ValueError, IndexError):
+            pass
     uids, uid = [], FIRST_UID
     while len(uids) < count:
         try:
             pwd.getpwuid(uid)
         except KeyError:
-            uids.append(uid)
+            if uid not in busy:
+                uids.append(uid)
         uid += 1
     return uids
