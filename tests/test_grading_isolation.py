@@ -16,6 +16,7 @@ tests run as root). Each attacker attacks one exercise and is honest elsewhere:
 - ``fills_shm``: writes a gigabyte into /dev/shm and /tmp;
 - ``sabotages_next``: moves and locks the folders the next kernels of its job need, leaves files
   and System V shared memory behind;
+- ``fork_bomb``: forks until it cannot, each child a program that sleeps for a minute;
 - ``symlinked`` / ``linked_folder``: a notebook, or the whole student folder, that is a symbolic
   link to a file outside the class folder (the solutions) or to a classmate's folder;
 - a student folder named like a spreadsheet formula, and one with a name in three scripts.
@@ -335,8 +336,9 @@ for _ in range(500):
 '''
 
 TICKER = '''import sys, time
+FORGED = "forged,01_gradient_descent,numerical_gradient,999,4,passed,forged\\n"
 for _ in range(300):
-    for path, line in [(sys.argv[1], "tick\\n"), (sys.argv[2], "forged,01_gradient_descent,numerical_gradient,999,4,passed,forged\\n")]:
+    for path, line in [(sys.argv[1], "tick\\n"), (sys.argv[2], FORGED)]:
         try:
             with open(path, "a") as f:
                 f.write(line)
@@ -383,9 +385,30 @@ def gradient_descent(grad, x0, learning_rate, num_steps):
     return None
 '''
 
+FORK_BOMB = '''import os
+
+FORKS = 0
+for _ in range(10000):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        try:
+            os.execv("/bin/sh", ["/bin/sh", "-c", "sleep 60", {marker!r}])
+        finally:
+            os._exit(0)
+    FORKS += 1
+print(f"forked {{FORKS}} times")
+
+def gradient_descent(grad, x0, learning_rate, num_steps):
+    return None
+'''
+
 EXPECTED = {
     "kills_everyone": {"gradient_descent": ("failed", 0)},
     "sabotages_next": {"gradient_descent": ("failed", 0)},
+    "fork_bomb": {"gradient_descent": ("failed", 0)},
     "finds_reference": {"numerical_gradient": ("failed", 0), "sgd": ("failed", 0)},
     "copies_classmate": {"gradient_descent": ("failed", 0)},
     "symlinked": {"numerical_gradient": ("not_regular_file", 0), "gradient_descent": ("not_regular_file", 0)},
@@ -403,6 +426,7 @@ def build_class(work, solutions, marker, gradebook):
     _student(subs / "honest", solutions, opt)
     _student(subs / "kills_everyone", solutions, gd, {"gradient_descent": KILLS_EVERYONE})
     _student(subs / "sabotages_next", solutions, gd, {"gradient_descent": SABOTAGES_NEXT})
+    _student(subs / "fork_bomb", solutions, gd, {"gradient_descent": FORK_BOMB.format(marker=marker)})
     _student(subs / "finds_reference", solutions, gd, {"numerical_gradient": FINDS_REFERENCE.format(
         module="descent.py", real=real_descent, function="numerical_gradient", signature="(f, x, h=1e-5)",
         arguments="(f, x, h)")})
@@ -412,7 +436,8 @@ def build_class(work, solutions, marker, gradebook):
     classmate = [str(subs / "honest" / f"{gd}.ipynb"), str(solutions / f"{gd}.ipynb"), str(SOLUTIONS / f"{gd}.ipynb")]
     _student(subs / "copies_classmate", solutions, gd, {"gradient_descent": COPIES_CLASSMATE.format(paths=classmate)})
     daemon = DAEMON.format(ticker=TICKER, marker=f"/tmp/{marker}", gradebook=str(gradebook))
-    _student(subs / "daemon", solutions, gd, {"numerical_gradient": daemon + _source(solutions, gd, "numerical_gradient")})
+    _student(subs / "daemon", solutions, gd,
+             {"numerical_gradient": daemon + _source(solutions, gd, "numerical_gradient")})
     _student(subs / "fills_shm", solutions, gd,
              {"gradient_descent": FILLS_SHM.format(marker=marker) + _source(solutions, gd, "gradient_descent")})
     (subs / "symlinked").mkdir(parents=True)
@@ -604,6 +629,8 @@ def test_nothing_a_student_started_or_wrote_outlives_grading(graded):
     filled = (work / "grades" / "records" / "fills_shm" / "01_gradient_descent.ipynb").read_text()
     wrote = int(re.search(r"wrote (\d+) MiB", filled).group(1))
     assert wrote <= (Limits().tmp + Limits().shm) // 2**20
+    bombed = (work / "grades" / "records" / "fork_bomb" / "01_gradient_descent.ipynb").read_text()
+    assert 0 < int(re.search(r"forked (\d+) times", bombed).group(1)) < Limits().processes
 
 
 def test_no_forged_rows_and_every_student_exercise_once(graded):

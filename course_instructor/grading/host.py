@@ -1,8 +1,8 @@
 """The kernel host: one warm process per job that forks a fresh kernel for each notebook.
 
-Started once per job (``python -m course_instructor.grading.host FD MODE UID|- GRADER``, in the sandbox's
-blocked copy of course_lib), it imports what kernels need (ipykernel, NumPy, the notebooks'
-imports) once. Each kernel is then a fork of it: a fresh process in milliseconds instead of a
+Started once per job (``python -m course_instructor.grading.host FD MODE UID|- GRADER``, in the
+sandbox's blocked copy of course_lib), it imports what kernels need (ipykernel, NumPy, the
+notebooks' imports) once. Each kernel is then a fork of it: a fresh process in milliseconds instead of a
 second of imports. MODE is how kernels are isolated:
 
 - ``bwrap``: the host runs in a bubblewrap sandbox of its own (``sandbox.Sandbox.view``: new
@@ -23,9 +23,10 @@ file size and core dumps (``uid``: takes its user, can never gain privileges aga
 an IPython kernel.
 
 Protocol (a SOCK_SEQPACKET socket, descriptor FD; one JSON object per packet). In:
-``{"start": {"preload": [...], "hide": [...], "binds": [...], "keep": [...]}}`` first, then ``{"preload": [...]}``,
-``{"spawn": spec}`` (the kernel's channel attached as a descriptor) and ``{"kill": id}``.
-Out: ``{"ready": {"visible": [...], "pid": n, "uid": n, "threads": n}}``, ``{"preloaded": n}``,
+``{"start": {"preload": [...], "hide": [...], "binds": [...], "keep": [...]}}`` first, then
+``{"preload": [...]}``, ``{"spawn": spec}`` (the kernel's channel attached as a descriptor) and
+``{"kill": id}``. Out: ``{"ready": {"visible": [...], "pid": n, "uid": n, "threads": n, "problem":
+text}}``, ``{"preloaded": n}``,
 ``{"spawned": id, "pid": pid}``, ``{"exited": id, "code": n, "clean": bool}`` or
 ``{"exited": id, "signal": n, "clean": bool}`` (clean: nothing of the kernel is left).
 """

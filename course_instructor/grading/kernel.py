@@ -107,21 +107,23 @@ class KernelHost:
             self.process = launch(start).result() if launch else start()
         theirs.close()
         self.control, self.lock, self.replies, self.exits = ours, threading.Lock(), queue.Queue(), {}
-        if mode == "bwrap":
-            os.close(info_writer)
-            self.root = f"/proc/{self._sandbox_pid(info, timeout)}/root"
-        threading.Thread(target=self._listen, daemon=True, name=f"kernel-host-{slot}").start()
-        ready = self._request({"start": {"preload": list(preload), "hide": sandbox.hidden, "binds": sandbox.binds(),
-                                         "keep": sandbox.kept_in_tmp()}}, timeout)["ready"]
-        self.ready = ready
-        if ready.get("problem"):
+        try:
+            if mode == "bwrap":
+                os.close(info_writer)
+                self.root = f"/proc/{self._sandbox_pid(info, timeout)}/root"
+            threading.Thread(target=self._listen, daemon=True, name=f"kernel-host-{slot}").start()
+            self.ready = ready = self._request({"start": {
+                "preload": list(preload), "hide": sandbox.hidden, "binds": sandbox.binds(),
+                "keep": sandbox.kept_in_tmp()}}, timeout)["ready"]
+            if ready.get("problem"):
+                raise RuntimeError(f"a kernel's user ({self.uid}) cannot read this Python ({ready['problem']}): "
+                                   "install the course where every user can read it, or use bubblewrap")
+            if mode == "bwrap" and (ready["visible"] or ready["pid"] != 1):
+                raise RuntimeError("the sandbox does not hide what it must: " + (
+                    ", ".join(ready["visible"]) if ready["visible"] else "its host is not pid 1 of its own namespace"))
+        except BaseException:
             self.close()
-            raise RuntimeError(f"a kernel's user ({self.uid}) cannot read this Python ({ready['problem']}): "
-                               "install the course where every user can read it, or use bubblewrap")
-        if mode == "bwrap" and (ready["visible"] or ready["pid"] != 1):
-            self.close()
-            raise RuntimeError("the sandbox does not hide what it must: " + (
-                ", ".join(ready["visible"]) if ready["visible"] else "its host is not pid 1 of its own namespace"))
+            raise
 
     def _sandbox_pid(self, info, timeout):
         """The pid of the host (bwrap's ``child-pid``), read from bwrap's --info-fd once it is set up."""

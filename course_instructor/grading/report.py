@@ -75,7 +75,8 @@ def write_gradebook(out, records, notes):
     (out / "feedback").mkdir(exist_ok=True)
     for student in sorted(set(by_student) | set(notes_of)):
         text = feedback(student, by_student[student], notes_of[student])
-        write_text(out / "feedback" / f"{student}.md", text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")   # a name that is not UTF-8
+        write_text(out / "feedback" / f"{student}.md", text)
     return rows
 
 

@@ -25,6 +25,7 @@ what to install or use instead (``course doctor`` and ``course grade`` both say 
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -145,16 +146,22 @@ def isolation_status():
     else:
         try:
             version = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
-            trial = subprocess.run([bwrap, *_namespaces(os.geteuid() == 0), "--die-with-parent",
-                                    *_system_view(), "--proc", "/proc", "--dev", "/dev", "--", "/bin/sh", "-c",
-                                    "exit 0"], capture_output=True, text=True, timeout=30)
+            # a sandbox of the same shape as a job's, running nothing
+            trial = subprocess.run([bwrap, *_namespaces(os.geteuid() == 0), "--die-with-parent", "--new-session",
+                                    "--as-pid-1", *_system_view(), "--proc", "/proc", "--dev", "/dev",
+                                    "--perms", "1777", *_size(2**20), "--tmpfs", "/tmp", "--mqueue", "/dev/mqueue",
+                                    "--perms", "0755", "--dir", "/grading", "--remount-ro", "/", "--", "/bin/sh",
+                                    "-c", "exit 0"], capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired) as e:
             result = (False, f"{bwrap} does not run ({e})")
         else:
+            why = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else f"exit {trial.returncode}"
             if trial.returncode == 0:
                 result = (True, f"{version or 'bubblewrap'} at {bwrap}")
+            elif "nknown option" in why or "must be followed" in why:
+                result = (False, f"{version or bwrap} is too old ({why}): course grade needs bubblewrap 0.8 or newer "
+                                 "(Debian 12, Ubuntu 24.04, Fedora 38 and later have it)")
             else:
-                why = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else f"exit {trial.returncode}"
                 result = (False, f"{bwrap} cannot make a sandbox here ({why}): unprivileged user namespaces are "
                                  "probably disabled (they need sysctl user.max_user_namespaces > 0, and on some "
                                  "systems kernel.unprivileged_userns_clone=1 or an AppArmor profile for bwrap; in a "
@@ -198,13 +205,30 @@ def choose_isolation(wanted="auto", allow_unisolated=False):
     return wanted, DETAILS[wanted]
 
 
+def _options():
+    """The options this bwrap knows (from its --help)."""
+    if "options" not in _STATUS:
+        try:
+            said = subprocess.run([bwrap_path(), "--help"], capture_output=True, text=True, timeout=10)
+            _STATUS["options"] = set(re.findall(r"--[a-z][a-z0-9-]*", said.stdout + said.stderr))
+        except (OSError, TypeError, subprocess.TimeoutExpired):
+            _STATUS["options"] = set()
+    return _STATUS["options"]
+
+
+def _size(size):
+    """bwrap's size cap of the next tmpfs, where it has one (0.7 and later)."""
+    return ["--size", str(size)] if "--size" in _options() else []
+
+
 def _namespaces(as_root):
     """bwrap's namespace options. As root no user namespace is made (bwrap would map only root into
-    it): the host itself then changes to its job's unprivileged user, first thing."""
+    it): the host itself then changes to its job's unprivileged user, first thing. Otherwise the
+    sandbox may make no user namespace of its own (where bwrap can forbid it, 0.8 and later)."""
     if as_root:
         return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    return ["--unshare-all", "--unshare-user", "--disable-userns"]
+    return ["--unshare-all", "--unshare-user", *(["--disable-userns"] if "--disable-userns" in _options() else [])]
 
 
 def _system_view():
@@ -330,8 +354,8 @@ class Sandbox:
         for path in etc:
             args += ["--ro-bind", path, path]
         args += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(limits.tmp), "--tmpfs", INSIDE_TMP,
-                 "--perms", "1777", "--size", str(limits.shm), "--tmpfs", "/dev/shm",
+                 "--perms", "1777", *_size(limits.tmp), "--tmpfs", INSIDE_TMP,
+                 "--perms", "1777", *_size(limits.shm), "--tmpfs", "/dev/shm",
                  "--mqueue", "/dev/mqueue"]
         system = [p for p in SYSTEM if os.path.isdir(p) and not os.path.islink(p)]
         mounts = {"/": "new", INSIDE_TMP: "new", "/dev": "new", "/proc": "new", **dict.fromkeys(system, "bind")}
