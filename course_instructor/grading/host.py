@@ -67,6 +67,9 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def prctl(option, value):
+    """Linux's prctl (elsewhere, where grading is never isolated, nothing)."""
+    if not hasattr(_libc, "prctl"):
+        return
     if _libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"prctl: {os.strerror(errno)}")
@@ -100,9 +103,9 @@ def _prepare(spec, mode):
     if mode == "uid":
         become(spec["uid"])
         prctl(PR_SET_NO_NEW_PRIVS, 1)
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     elif mode == "bwrap":
         prctl(PR_SET_DUMPABLE, 1)   # the host is not; the kernel is an ordinary process of its sandbox
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # after become(): a change of user clears it
     fd = os.open(os.path.join(spec["dir"], "connection.json"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.write(fd, json.dumps(spec["connection"]).encode())
     os.close(fd)

@@ -203,8 +203,9 @@ def write_gradebook(run):
     records = [run.records[key] for key in sorted(run.records)]
     report.write_gradebook(o.out, records, run.notes)
     limits = run.sandbox.limits
+    processes = f"{limits.processes} processes, " if run.host.isolation != "none" else ""
     isolation = (f"{run.host.isolation}: {run.host.detail}; each kernel at most {limits.memory / 2**30:g} GiB "
-                 f"of memory per process, {limits.processes} processes, files of {limits.file_size // 2**20} MiB, "
+                 f"of memory per process, {processes}files of {limits.file_size // 2**20} MiB, "
                  f"{o.timeout:g} s per cell and per call")
     if run.host.restarts:
         isolation += f"; {run.host.restarts} kernel host(s) started again after a kernel they could not clean up"
