@@ -183,8 +183,22 @@ def check_widgets_extension(paths=None):
     return Check(name, True, f"{where}, enabled (ipywidgets {ipywidgets})")
 
 
+def check_grading_isolation():
+    """Whether ``course grade`` can isolate student code here (bubblewrap); optional, for instructors."""
+    try:
+        from course_instructor.grading.sandbox import INSTALL_BWRAP, isolation_status
+    except ImportError:   # a student's copy of the course: it does not grade
+        return []
+    ok, detail = isolation_status()
+    if ok:
+        return Check("grading isolation", True, f"course grade runs student code in a sandbox: {detail}",
+                     required=False)
+    return Check("grading isolation", False, f"{detail} (optional: only for grading); course grade will refuse to "
+                 "grade unless --allow-unisolated", f"for grading: {INSTALL_BWRAP}", required=False)
+
+
 CHECKS = [check_python, check_packages, check_kernel, check_data, check_notebooks,
-          check_widgets_extension, check_browser]
+          check_widgets_extension, check_browser, check_grading_isolation]
 """The checks, in the order they are reported; each returns a Check or a list of them."""
 
 

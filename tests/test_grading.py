@@ -525,24 +525,22 @@ def _forges(source):
 
 
 def _daemon(source, marker, gradebook):
-    """A detached process (double fork, new session) that ticks into ``marker`` and tries the gradebook;
-    the cell waits for its first tick, so that it surely runs while the notebook is graded."""
-    return f'''import os, time
+    """A detached process (double fork, new session, a new program whose command line names ``marker``)
+    that ticks into the file ``marker`` and tries the gradebook; the cell waits for its first tick, so
+    that it surely runs while the notebook is graded, and says so (the record shows it)."""
+    ticker = (f"import sys, time\nfor _ in range(300):\n"
+              f"    for path, line in [(sys.argv[1], f'{{time.monotonic()}}\\n'), (sys.argv[2], '{FORGED_ROW}\\n')]:\n"
+              f"        try:\n            with open(path, 'a') as f:\n                f.write(line)\n"
+              f"        except OSError:\n            pass\n    time.sleep(0.1)\n")
+    return f'''import os, sys, time
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        for _ in range(300):
-            for path, line in [({str(marker)!r}, f"{{time.monotonic()}}\\n"), ({str(gradebook)!r}, "{FORGED_ROW}\\n")]:
-                try:
-                    with open(path, "a") as f:
-                        f.write(line)
-                except OSError:
-                    pass
-            time.sleep(0.1)
-        os._exit(0)
+        os.execv(sys.executable, [sys.executable, "-c", {ticker!r}, {str(marker)!r}, {str(gradebook)!r}])
     os._exit(0)
 for _ in range(500):
     if os.path.exists({str(marker)!r}):
+        print("the daemon is ticking")
         break
     time.sleep(0.01)
 ''' + source
@@ -679,17 +677,18 @@ def instructor_copy(folder, notebooks):
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     instructor_copy(root, ["01_gradient_descent", "02_optimizers"])
-    marker = Path("/var/tmp") / f"course-grade-daemon-{uuid.uuid4().hex}"  # /tmp is private to each kernel
+    marker = Path("/tmp") / f"course-grade-daemon-{uuid.uuid4().hex}"  # in a sandbox: its private /tmp
     gradebook = root / "grades" / "grades.csv"
     build_class(root / "subs", marker, gradebook)
-    run = grade_class(Options(root / "subs", root / "grades", jobs=2, timeout=TIMEOUT, solutions=root / "solutions"))
-    ended, written = time.monotonic(), gradebook.read_bytes()
-    time.sleep(1)  # a daemon still alive would tick meanwhile
+    run = grade_class(Options(root / "subs", root / "grades", jobs=2, timeout=TIMEOUT, solutions=root / "solutions",
+                              allow_unisolated=True))
+    written = gradebook.read_bytes()
+    time.sleep(1)  # a daemon still alive would write meanwhile
     with open(gradebook, newline="") as f:
         rows = list(csv.DictReader(f))
-    ticks = [float(t) for t in marker.read_text().split()] if marker.exists() else []
+    survivors = _processes_naming(marker.name)
     marker.unlink(missing_ok=True)
-    yield {"run": run, "rows": rows, "root": root, "ticks": ticks, "ended": ended, "written": written,
+    yield {"run": run, "rows": rows, "root": root, "survivors": survivors, "written": written,
            "gradebook": gradebook, "uids": [u for u in run.sandbox.uids if u is not None],
            "exercises": sum(len(a.exercises) for a in run.assignments)}
 
@@ -707,7 +706,7 @@ def test_the_honest_student_gets_full_marks(graded):
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_an_attacker_gets_0_on_the_attack_and_keeps_the_rest(graded, student):
     if student == "delegates":
-        _needs_namespaces(graded)  # elsewhere the kernel can read course_lib's real source
+        _needs_isolation(graded)  # elsewhere the kernel can read course_lib's real source
     for exercise, (status, score, max_score) in _score(graded["rows"], student).items():
         if exercise in EXPECTED[student]:
             assert (status, score) == EXPECTED[student][exercise], exercise
@@ -716,7 +715,7 @@ def test_an_attacker_gets_0_on_the_attack_and_keeps_the_rest(graded, student):
 
 
 def test_harmless_tricks_keep_full_marks(graded):
-    _needs_namespaces(graded)  # elsewhere a kernel may write into the gradebook
+    _needs_isolation(graded)  # elsewhere a kernel may write into the gradebook
     for student in ("floods", "forges", "daemon", "appends"):
         scores = _score(graded["rows"], student)
         submitted = {e: s for e, s in scores.items() if s[0] != "missing_notebook"}
@@ -737,7 +736,7 @@ def test_unreadable_and_misnamed_files_get_rows(graded):
 
 
 def test_no_forged_rows_and_every_student_exercise_once(graded):
-    _needs_namespaces(graded)
+    _needs_isolation(graded)
     rows = graded["rows"]
     students = {p.name for p in (graded["root"] / "subs").iterdir()}
     assert {r["student"] for r in rows} == students
@@ -747,15 +746,17 @@ def test_no_forged_rows_and_every_student_exercise_once(graded):
     assert FORGED_ROW.split(",")[0] not in {r["student"] for r in rows}
 
 
-def _needs_namespaces(graded):
-    if graded["run"].host.isolation != "namespaces":
-        pytest.skip(f"needs namespace isolation (root on Linux); here: {graded['run'].host.detail}")
+def _needs_isolation(graded):
+    if graded["run"].host.isolation != "bwrap":
+        pytest.skip(f"needs kernels isolated by bubblewrap (apt-get install bubblewrap); here: "
+                    f"{graded['run'].host.detail}")
 
 
 def test_no_student_process_outlives_grading(graded):
-    _needs_namespaces(graded)
-    assert graded["ticks"], "the daemon never started"
-    assert max(graded["ticks"]) < graded["ended"]
+    _needs_isolation(graded)
+    ran = (graded["root"] / "grades" / "records" / "daemon" / "01_gradient_descent.ipynb").read_text()
+    assert "the daemon is ticking" in ran, "the daemon never started"
+    assert graded["survivors"] == []
     assert graded["gradebook"].read_bytes() == graded["written"]
     assert _kernel_processes(set(graded["uids"])) == []
 
@@ -780,18 +781,32 @@ def test_summary_names_the_isolation(graded):
 
 def _course_grade(subs, out, solutions):
     return [sys.executable, "-m", "course_lib.cli", "grade", str(subs), "--out", str(out), "--solutions",
-            str(solutions), "--jobs", "2", "--timeout", str(TIMEOUT)]
+            str(solutions), "--jobs", "2", "--timeout", str(TIMEOUT), "--allow-unisolated"]
 
 
-def _kernel_processes(uids):
+def _processes_naming(text):
+    """The pids of the processes whose command line contains ``text``."""
     found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+def _kernel_processes(uids, grader=None):
+    """The processes of ``uids`` started by the grading process ``grader`` (default: this one; other
+    graders on the machine may use the same users)."""
+    found, mark = [], f"COURSE_GRADER_PID={grader or os.getpid()}".encode()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             uid = int(next(line for line in status.read_text().splitlines() if line.startswith("Uid:")).split()[1])
+            if uid in uids and mark in (status.parent / "environ").read_bytes().split(b"\0"):
+                found.append(status.parent.name)
         except (OSError, StopIteration, ValueError):
             continue
-        if uid in uids:
-            found.append(status.parent.name)
     return found
 
 
@@ -815,9 +830,9 @@ def test_a_killed_run_resumes_to_the_same_gradebook(graded, tmp_path):
     killed.wait()
     done_before = len(list(records.glob("*/*.json")))
     deadline = time.monotonic() + 5
-    while _kernel_processes(set(graded["uids"])) and time.monotonic() < deadline:
+    while _kernel_processes(set(graded["uids"]), killed.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    left = _kernel_processes(set(graded["uids"]))
+    left = _kernel_processes(set(graded["uids"]), killed.pid)
     assert left == [], [Path(f"/proc/{pid}/status").read_text()[:300] for pid in left]
     subprocess.run(_course_grade(subs, tmp_path / "resumed", solutions), check=True, capture_output=True, env=env)
 
@@ -827,14 +842,19 @@ def test_a_killed_run_resumes_to_the_same_gradebook(graded, tmp_path):
         assert (tmp_path / "resumed" / "feedback" / feedback.name).read_bytes() == feedback.read_bytes()
 
 
-def test_a_python_under_tmp_shows_through_the_kernels_private_tmp(tmp_path):
+def test_a_python_under_tmp_shows_through_the_kernels_private_tmp(tmp_path, monkeypatch):
     """CI may check the course out (and make its virtual environment) under /tmp, which each
-    kernel gets a fresh private copy of: what kernels need there must stay visible."""
-    from course_instructor.grading.host import covered
+    kernel's sandbox gets a fresh private copy of: what kernels need there must stay visible, and
+    the clean-up after each kernel must leave it."""
+    from course_instructor.grading import sandbox as sandbox_module
 
-    venv, sandbox = tmp_path / "checkout" / ".venv", tmp_path / "course-grading-x"
+    venv = tmp_path / "checkout" / ".venv"
     (venv / "lib").mkdir(parents=True)
-    sandbox.mkdir()
     assert str(tmp_path).startswith("/tmp/")
-    tmp = {folder: kept for folder, _, kept in covered([str(venv / "lib"), str(venv)], str(sandbox))}
-    assert tmp["/tmp"] == sorted([str(venv), str(sandbox)])
+    monkeypatch.setattr(sandbox_module, "python_folders", lambda: [str(venv)])
+    box = sandbox_module.Sandbox(tmp_path / "course-grade-x", tmp_path / "course-grade-x" / "lib",
+                                 [str(tmp_path / "checkout")], [None], sandbox_module.Limits(), [])
+    view = box.view()
+    assert view.index("--tmpfs") < view.index(str(venv))       # bound after /tmp is made private
+    assert ["--ro-bind", str(venv), str(venv)] == view[view.index(str(venv)) - 1:view.index(str(venv)) + 2]
+    assert box.kept_in_tmp() == [str(venv)]

@@ -4,16 +4,17 @@
 with the course's own copy (``/autograder/source/course``) first on the path. Steps:
 
 1. ``protect``: as root, make ``source/`` (solutions, hidden tests, course_lib's answers)
-   unreadable by anyone else (kernels run as unprivileged users; with namespaces they see
-   those folders empty anyway), the results folder writable by root only, and the submission's
+   unreadable by anyone else (kernels run as unprivileged users; in a bubblewrap sandbox they
+   do not see those folders at all), the results folder writable by root only, and the submission's
    metadata (which holds earlier results) private.
 2. ``gather``: copy the submission's notebooks (``*.ipynb``, at the top or in folders, never
    through a symbolic link) into a private folder ``submissions/submission/``, a class of one.
 3. ``grade_class``: the pipeline of ``course grade`` (``run.RUN_STEPS``: the solutions graded
    first, each notebook in a fresh isolated kernel, the hidden tests), with the package's
    solutions/ and tests/hidden/ and its settings (``autograder.json``): the scores are ``course
-   grade``'s. One step is added (``require_isolation``): where kernels could only run as root
-   (``course grade``'s weakest fallback), nothing is graded.
+   grade``'s. Where bubblewrap cannot work, kernels run as unprivileged users (``uid``); one step
+   is added (``require_isolation``): where they could only run as the grader's user, nothing is
+   graded.
 4. ``results.json`` from the records (``results``), written atomically; the summary ``course
    grade`` prints goes to stdout (the instructor sees it; students do not).
 
@@ -79,8 +80,8 @@ def protect(layout):
 
 
 def require_isolation(run):
-    """Stop before any kernel runs unless kernels run as unprivileged users (namespaces or uid)."""
-    if run.host.isolation == "session":
+    """Stop before any kernel runs unless kernels run sandboxed or as unprivileged users (bwrap or uid)."""
+    if run.host.isolation == "none":
         raise GradingError(f"kernels cannot be isolated here ({run.host.detail}): student code would run as root "
                            "and could read the solutions, so nothing was graded")
 
@@ -143,7 +144,8 @@ def grade(layout, settings=None):
         options = Options(work / "submissions", work / "grades", jobs=settings.get("jobs", 1),
                           timeout=settings.get("timeout", 10.0), solutions=course / "solutions",
                           hidden=course / "tests" / "hidden", sanitize=sanitize if sanitize.exists() else None,
-                          isolation=settings.get("isolation", "auto"), memory_gib=settings.get("memory_gib", 4.0))
+                          isolation=settings.get("isolation", "auto"), memory_gib=settings.get("memory_gib", 4.0),
+                          allow_unisolated=True)   # where bubblewrap cannot work: uid, as root (require_isolation)
         try:
             run = grade_class(options)
         except GradingError as e:

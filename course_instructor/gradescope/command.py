@@ -45,7 +45,7 @@ def register(subparsers):
                    help="seconds each cell and each hidden-test call may take (default 10)")
     p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory limit of a kernel (default 4)")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="notebooks graded at once (default 1)")
-    p.add_argument("--isolation", choices=["auto", "namespaces", "uid"], default="auto",
+    p.add_argument("--isolation", choices=["auto", "bwrap", "uid"], default="auto",
                    help="how to isolate kernels on Gradescope (default: the strongest that works there)")
     p.add_argument("--solutions", metavar="DIR", help="the instructor's notebooks (default: solutions/)")
     p.add_argument("--hidden-tests", metavar="DIR", dest="hidden", help="the hidden tests (default: tests/hidden/)")

@@ -12,11 +12,11 @@
       tests/hidden/cases/<exercise>.json   the hidden cases of their exercises
       tests/nbval_sanitize.cfg
 
-Student code never reads the solutions, the hidden tests or course_lib's answers, though they
-are in the image: the grader runs each kernel as an unprivileged user, in its own mount
-namespace where those folders are empty, with a copy of course_lib whose answers only raise;
-where Gradescope's container refuses namespaces, ``run_autograder`` and setup.sh make
-``/autograder/source`` unreadable to anyone but root, which is all that kernel users lack.
+Student code never reads the solutions, the hidden cases or course_lib's answers, though they
+are in the image: the grader runs kernels in a bubblewrap sandbox (setup.sh installs it) where
+those folders are absent, with a copy of course_lib whose answers only raise; where Gradescope's
+container refuses the sandbox, kernels run as unprivileged users and ``run_autograder`` and
+setup.sh make ``/autograder/source`` unreadable to anyone but root.
 
 The zip is reproducible: the same files give the same bytes (sorted entries, fixed dates).
 """
@@ -50,7 +50,7 @@ SOURCE=/autograder/source
 VENV={VENV}
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends python3 python3-venv python3-pip
+apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {{
   echo "setup.sh: the course needs Python 3.10 or newer: choose the Ubuntu 22.04 (or newer) base image" >&2
   exit 1

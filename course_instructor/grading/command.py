@@ -6,6 +6,7 @@ import sys
 from course_lib.train import progress_bar
 from . import canvas
 from .notebook import STATUSES
+from .submission import SUBMISSION_STATUSES
 from .run import GradingError, Options, grade_class
 
 DESCRIPTION = """\
@@ -36,10 +37,15 @@ again: records that are current are reused, so every student appears once. A cha
 solution or hidden test is graded again automatically. To regrade a student anyway, pass
 --student NAME (repeatable), or delete GRADES/records/NAME/ and run again.
 
-Isolation (as root on Linux): each kernel runs as an unprivileged user, in its own mount, pid,
-network and IPC namespaces, where course_lib's sources, solutions/, tests/, the submissions and
-GRADES are empty folders; no process it starts outlives it. Elsewhere it falls back to weaker
-isolation and says so. Each kernel is limited in memory (--memory), processes and file size.
+Isolation (Linux, as root or as an ordinary user, with bubblewrap: apt-get install bubblewrap):
+each job's kernels run in a sandbox of their own, with no network, no other process, a private
+/tmp and /dev/shm, only Python and the blocked copy of course_lib readable (the course,
+solutions/, tests/, SUBMISSIONS and GRADES are not there), each kernel at most --memory of
+memory per process, 256 processes and 64 MiB files; nothing a notebook starts outlives it.
+Where that cannot work (no bubblewrap, user namespaces disabled, not Linux), course grade
+refuses to grade and says what to install or to use instead (the course's container: see the
+README); --allow-unisolated grades anyway, without isolation (as root: an unprivileged user per
+job; otherwise: as you), for notebooks you trust.
 
 Canvas: --canvas ROSTER takes the gradebook CSV exported from Canvas (Grades, Export) and
 writes GRADES/canvas.csv (or --canvas-out FILE) to import back (Grades, Import): Student, ID,
@@ -50,15 +56,19 @@ grades alone); folders not in the roster get a row without ids (Canvas lists it 
 match or ignore); both are listed on stderr.
 
 Exit status: 0 when every submission was graded (however students scored), 2 when grading could
-not start (no such folder, a broken instructor copy, another grader writing GRADES).
+not start (no such folder, a broken instructor copy, another grader writing GRADES, kernels that
+cannot be isolated).
 """
 
 
 def _statuses():
-    width = max(map(len, STATUSES))
-    return "statuses (grades.csv):\n" + "\n".join(f"  {s:<{width}}  {meaning}" for s, meaning in STATUSES.items()) + (
+    statuses = {**STATUSES, **SUBMISSION_STATUSES}
+    width = max(map(len, statuses))
+    return "statuses (grades.csv):\n" + "\n".join(f"  {s:<{width}}  {meaning}" for s, meaning in statuses.items()) + (
         "\n  notes: extra_file, misnamed (graded under the right name when it is clear which),"
-        " not_utf8, old_format (graded after conversion)")
+        " not_utf8, old_format (graded after conversion), not_regular_file (a symbolic link: ignored),"
+        " bad_folder_name (a student folder whose name is not UTF-8: not graded)"
+        "\n\ngrades.csv: a cell that would start a formula in a spreadsheet (=, +, -, @, tab, CR) starts with '")
 
 
 def register(subparsers):
@@ -75,8 +85,13 @@ def register(subparsers):
     p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory limit of a kernel (default 4)")
     p.add_argument("--solutions", metavar="DIR", help="the instructor's notebooks (default: solutions/)")
     p.add_argument("--hidden-tests", metavar="DIR", dest="hidden", help="the hidden tests (default: tests/hidden/)")
-    p.add_argument("--isolation", choices=["auto", "namespaces", "uid", "session"], default="auto",
-                   help="how to isolate kernels (default: the strongest that works here)")
+    p.add_argument("--isolation", choices=["auto", "bwrap", "uid", "none"], default="auto",
+                   help="bwrap: a bubblewrap sandbox per job (auto, the default: bwrap, or refuse to grade where "
+                        "it cannot work); uid (root only) and none: NOT isolated, for notebooks you trust")
+    p.add_argument("--allow-unisolated", action="store_true",
+                   help="grade even where kernels cannot be isolated (no bubblewrap, not Linux): student code then "
+                        "runs as an unprivileged user (root) or as you, and can read the solutions and other "
+                        "students' notebooks")
     p.add_argument("--canvas", metavar="ROSTER", help="also write a Canvas gradebook import file, matching students "
                    "with ROSTER (the gradebook CSV exported from Canvas)")
     p.add_argument("--canvas-out", metavar="FILE", help="where --canvas writes (default: GRADES/canvas.csv)")
@@ -98,7 +113,8 @@ def run(args):
         print("course grade: --canvas-out needs --canvas ROSTER", file=sys.stderr)
         return 2
     options = Options(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, students=args.students,
-                      solutions=args.solutions, hidden=args.hidden, isolation=args.isolation, memory_gib=args.memory)
+                      solutions=args.solutions, hidden=args.hidden, isolation=args.isolation, memory_gib=args.memory,
+                      allow_unisolated=args.allow_unisolated)
     bar = None
 
     def progress(done, total):

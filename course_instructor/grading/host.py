@@ -1,206 +1,140 @@
-"""The kernel host: one warm process that forks a fresh, isolated kernel for each notebook.
+"""The kernel host: one warm process per job that forks a fresh kernel for each notebook.
 
-Started once per grading run (``python -m course_instructor.grading.host FD`` in the sandbox, where
-``course_lib`` is the copy whose graded functions are blocked), it imports what kernels need
-(ipykernel, NumPy, the notebooks' imports) once. Each kernel is then a fork of it: a fresh
-process in milliseconds instead of a second of imports. Before it runs anything, a kernel
-process
+Started once per job (``python -m course_instructor.grading.host FD MODE UID|- GRADER``, in the
+sandbox's blocked copy of course_lib), it imports what kernels need (ipykernel, NumPy, the
+notebooks' imports) once. Each kernel is then a fork of it: a fresh process in milliseconds instead of a
+second of imports. MODE is how kernels are isolated:
 
-1. leaves the host's session and closes every descriptor but its channel;
-2. with namespaces: enters new mount, pid, network and IPC namespaces as pid 1 of its own
-   (a small process outside waits for it and dies the way it died), so no process it starts
-   can outlive it or see any other process; mounts an empty read-only tmpfs over each hidden
-   folder (the course's sources, solutions and tests, the submissions, the gradebook) and a
-   fresh small one over /tmp and /dev/shm; reaches no network;
-3. caps its address space, processes, file size and core dumps;
-4. takes its slot's unprivileged user when the host runs as root, can never gain privileges
-   again, and dies with its parent;
-5. runs an IPython kernel on the connection file in its own folder.
+- ``bwrap``: the host runs in a bubblewrap sandbox of its own (``sandbox.Sandbox.view``: new
+  user, pid, network, IPC, UTS and mount namespaces, only Python and the blocked copy visible,
+  private /tmp, /dev/shm and /dev/mqueue), as its pid 1. Started by root, it first becomes its
+  job's unprivileged user (UID). It cannot be traced or read by the kernels it forks (not
+  dumpable), and as pid 1 of its namespace no kernel can signal it. When a kernel ends, the host
+  kills every process left in the sandbox (``kill(-1)`` from pid 1: a detached daemon, a fork
+  bomb) and empties /tmp, /dev/shm, /dev/mqueue and System V IPC, so that nothing a notebook
+  started or left outlives it, before the next kernel is forked.
+- ``uid``: no sandbox; the host runs as root and each kernel as its job's unprivileged user;
+  when a kernel ends, every process of that user is killed.
+- ``none``: no isolation at all: kernels run as the grader's user (``--allow-unisolated``).
+
+Before it runs anything, a kernel process leaves the host's session, closes every descriptor but
+its channel, writes its connection file into its own folder, caps its address space, processes,
+file size and core dumps (``uid``: takes its user, can never gain privileges again), then runs
+an IPython kernel.
 
 Protocol (a SOCK_SEQPACKET socket, descriptor FD; one JSON object per packet). In:
-``{"start": {"preload": [...], "isolation": level, "sandbox": folder, "trial": spec}}`` first, then
-``{"preload": [...]}`` and ``{"spawn": spec}`` (the kernel's channel attached as a descriptor).
-Out: ``{"ready": {"isolation": level, "detail": text}}``, ``{"preloaded": n}``,
-``{"spawned": id, "pid": pid}``, ``{"exited": id, "code": n}`` or ``{"exited": id, "signal": n}``.
+``{"start": {"preload": [...], "hide": [...], "binds": [...], "keep": [...]}}`` first, then
+``{"preload": [...]}``, ``{"spawn": spec}`` (the kernel's channel attached as a descriptor) and
+``{"kill": id}``. Out: ``{"ready": {"visible": [...], "pid": n, "uid": n, "threads": n, "problem":
+text}}``, ``{"preloaded": n}``,
+``{"spawned": id, "pid": pid}``, ``{"exited": id, "code": n, "clean": bool}`` or
+``{"exited": id, "signal": n, "clean": bool}`` (clean: nothing of the kernel is left).
 """
 
 import ctypes
 import importlib
+import importlib.util
 import json
 import os
 import select
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import threading
+import time
 import traceback
 
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
-NAMESPACES = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+IPC_RMID = 0
 
 BASE_PRELOAD = ("numpy", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
                 "ipykernel.debugger", "course_instructor.grading.agent")
 """What every kernel needs (ipykernel.debugger imports debugpy: 0.2 s a kernel otherwise); the
 notebooks' own imports come with ``preload`` messages."""
 
-DETAILS = {
-    "namespaces": "own mount, pid, network and IPC namespaces; an unprivileged user per job",
-    "uid": "an unprivileged user per job (no namespaces: kernels can read what that user can)",
-    "session": "isolation turned off: kernels run as the grader's user",
-}
+IGNORED = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGTERM)
+"""Signals the host ignores in a sandbox (as its pid 1, a kernel could otherwise end it with them)."""
 
 KERNEL_ARGS = ("--IPKernelApp.capture_fd_output=False", "--HistoryManager.enabled=False",
                "--IPKernelApp.log_level=CRITICAL")
 
+SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
+"""What a kernel may write to in a sandbox, emptied after each kernel."""
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _check(result, what):
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
-
-
-def unshare(flags):
-    _check(_libc.unshare(flags), "unshare")
-
-
-def _bytes(text):
-    return None if text is None else text.encode()
-
-
-def mount(source, target, fstype, flags, data=None):
-    _check(_libc.mount(_bytes(source), _bytes(target), _bytes(fstype), ctypes.c_ulong(flags), _bytes(data)),
-           f"mount {target}")
-
-
 def prctl(option, value):
-    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
+    """Linux's prctl (elsewhere, where grading is never isolated, nothing)."""
+    if not hasattr(_libc, "prctl"):
+        return
+    if _libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl: {os.strerror(errno)}")
+
+
+def become(uid):
+    """Take the unprivileged user ``uid`` for good (every id, no groups): any capability is lost."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
 
 
 # --------------------------------------------------------------------------------------
 # In the kernel's process
 # --------------------------------------------------------------------------------------
 
-def _isolate_namespaces(hide, cover):
-    """Enter new namespaces; returns in the kernel (pid 1 inside); the process outside never returns.
-
-    hide: folders to cover with an empty read-only tmpfs. cover: ``[(folder, tmpfs options,
-    [kept, ...])]``, folders to replace by a fresh tmpfs in which only the ``kept`` folders below
-    them appear again (bind mounts): /tmp and /dev/shm (private and small; the sandbox kept),
-    and folders the kernel's user may not enter that hold what it needs (Python under /root).
-    """
-    unshare(NAMESPACES)
-    pid = os.fork()
-    if pid:
-        _mirror(pid)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for folder, options, kept in cover:
-        handles = {path: os.open(path, os.O_PATH) for path in kept}
-        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
-        for path, handle in handles.items():
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC)
-            os.close(handle)
-    for path in hide:
-        if os.path.isdir(path):
-            mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
-
-
-PRIVATE = {"/tmp": "size=256m,mode=1777", "/dev/shm": "size=64m,mode=1777"}
-"""Shared scratch folders each kernel gets a fresh, small copy of: nothing it leaves there lasts."""
-
-
-def covered(needed, sandbox):
-    """``[(folder, options, kept)]`` for ``_isolate_namespaces``: the private scratch folders, keeping
-    the needed folders and the sandbox below them, and for each folder of ``needed`` another user
-    cannot reach, the first folder on its path that others may not enter (no o+x), keeping the
-    needed folders below it."""
-    found = {}
-    for path in needed:
-        parts = os.path.abspath(path).split(os.sep)
-        for i in range(2, len(parts) + 1):
-            ancestor = os.sep.join(parts[:i])
-            if not os.stat(ancestor).st_mode & 0o001:
-                found.setdefault(ancestor, ["size=64k,mode=0755", set()])[1].add(os.path.abspath(path))
-                break
-    for folder, options in PRIVATE.items():
-        if os.path.isdir(folder) and folder not in found:
-            # what kernels need below a private folder shows through it (Python itself may live
-            # under /tmp, e.g. a CI checkout's virtual environment)
-            below = {os.path.abspath(p) for p in [*needed, sandbox] if os.path.abspath(p).startswith(folder + os.sep)}
-            found[folder] = [options, below]
-    return [(folder, options, sorted(p for p in kept if not any(p.startswith(q + os.sep) for q in kept)))
-            for folder, (options, kept) in sorted(found.items())]
-
-
-def _mirror(pid):
-    """Outside the namespaces: wait for the kernel and end the same way (exit code or signal).
-
-    SIGTERM here kills the kernel, pid 1 of its namespace, so every process inside dies with it;
-    the wait returns once they all have: then nothing of the kernel is left."""
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
-
-
-def _limit(limits):
+def _limit(limits, processes):
     import resource
 
-    for name, value in (("RLIMIT_AS", limits.get("memory")), ("RLIMIT_NPROC", limits.get("processes")),
-                        ("RLIMIT_FSIZE", limits.get("file_size")), ("RLIMIT_CORE", 0)):
+    for name, value in (("RLIMIT_AS", limits.get("memory")), ("RLIMIT_FSIZE", limits.get("file_size")),
+                        ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits.get("processes") if processes else None)):
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def _become(uid, gid):
-    if uid is not None:
-        os.setgroups([])
-        os.setresgid(gid, gid, gid)
-        os.setresuid(uid, uid, uid)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
-
-
-def _prepare(spec):
-    """Isolate this (new) process as ``spec`` says, up to and including taking the kernel's user."""
+def _prepare(spec, mode):
+    """Make this (new) process the kernel ``spec`` describes, up to its user and folder."""
     os.setsid()
-    if spec["namespaces"]:
-        _isolate_namespaces(spec["hide"], spec["cover"])
-    _limit(spec["limits"])
-    _become(spec["uid"], spec["gid"])
+    # processes are counted per user: in a sandbox, only its own; unisolated, all of the grader's
+    _limit(spec["limits"], processes=mode != "none")
+    if mode == "uid":
+        become(spec["uid"])
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    elif mode == "bwrap":
+        prctl(PR_SET_DUMPABLE, 1)   # the host is not; the kernel is an ordinary process of its sandbox
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # after become(): a change of user clears it
+    fd = os.open(os.path.join(spec["dir"], "connection.json"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, json.dumps(spec["connection"]).encode())
+    os.close(fd)
     os.chdir(spec["dir"])
     os.environ.clear()
     os.environ.update(spec["env"])
     tempfile.tempdir = None
 
 
-def _kernel(spec, channel):
+def _kernel(spec, channel, mode):
     """The body of a kernel's process; never returns."""
     code = 1
     try:
-        log = os.open(os.path.join(spec["dir"], "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        for target, source in ((0, null), (1, log), (2, log), (3, channel)):
-            os.dup2(source, target)
+        if channel != 3:
+            os.dup2(channel, 3)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.closerange(4, os.sysconf("SC_OPEN_MAX"))
-        _prepare(spec)
+        os.makedirs(spec["dir"], mode=0o700, exist_ok=True)
+        log = os.open(os.path.join(spec["dir"], "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        _prepare(spec, mode)
         from course_instructor.grading import agent
         from ipykernel.kernelapp import IPKernelApp
 
         agent.CHANNEL_FD = 3
         app = IPKernelApp.instance()
-        app.initialize(["-f", spec["connection_file"], *KERNEL_ARGS])
+        app.initialize(["-f", os.path.join(spec["dir"], "connection.json"), *KERNEL_ARGS])
         agent.cap_output(app.shell)
         app.start()
         code = 0
@@ -211,16 +145,114 @@ def _kernel(spec, channel):
         os._exit(code)
 
 
-def _trial(spec):
-    """Exit 0 when a process prepared by ``spec`` can read the standard library and not the probe."""
-    code = 2
+# --------------------------------------------------------------------------------------
+# Clean-up after a kernel
+# --------------------------------------------------------------------------------------
+
+def _remove(path):
+    """Remove a file or a folder tree, whatever its permissions (the kernel was the same user)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        try:
+            os.chmod(path, 0o700)
+        except OSError:
+            pass
+        for name in os.listdir(path):
+            _remove(os.path.join(path, name))
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+
+
+def _modes(folders, keep=()):
+    """``{folder: mode}`` of ``folders`` and of the folders inside them leading to the ``keep`` paths."""
+    modes = {}
+    for folder in folders:
+        paths = [folder] + [p for k in keep if k.startswith(folder + "/")
+                            for p in _leading(folder, k)]
+        for path in paths:
+            try:
+                modes[path] = stat.S_IMODE(os.lstat(path).st_mode)
+            except OSError:
+                pass
+    return modes
+
+
+def _leading(folder, path):
+    parts = path[len(folder) + 1:].split("/")[:-1]
+    return [folder + "/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _empty(folder, keep=(), modes=None):
+    """Remove everything in ``folder`` but the ``keep`` paths (and the folders leading to them), and
+    give those folders back their ``modes``; whether all of that worked and the kept paths are
+    still there."""
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return not os.path.lexists(folder)
+    clean = True
+    wanted = (modes or {}).get(folder)
     try:
-        _prepare(spec)
-        os.listdir(os.path.dirname(os.__file__))
-        code = 3 if spec["namespaces"] and any(os.listdir(p) for p in spec["hide"] if os.path.isdir(p)) else 0
-    except BaseException:  # noqa: BLE001
-        pass
-    os._exit(code)
+        if wanted is not None and stat.S_IMODE(os.lstat(folder).st_mode) != wanted:
+            os.chmod(folder, wanted)
+    except OSError:
+        clean = False
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    for name in names:
+        path = os.path.join(folder, name)
+        if path in keep:
+            continue
+        try:
+            if any(k.startswith(path + "/") for k in keep) and os.path.isdir(path) and not os.path.islink(path):
+                clean &= _empty(path, keep, modes)
+            else:
+                _remove(path)
+        except (OSError, RecursionError):
+            clean = False
+    return clean and all(os.path.isdir(k) for k in keep if k.startswith(folder + "/"))
+
+
+def _remove_ipc():
+    """Remove every System V shared memory segment, semaphore set and message queue of the sandbox's
+    IPC namespace; whether none is left."""
+    calls = {"shm": lambda i: _libc.shmctl(i, IPC_RMID, None), "sem": lambda i: _libc.semctl(i, 0, IPC_RMID),
+             "msg": lambda i: _libc.msgctl(i, IPC_RMID, None)}
+    left = 0
+    for kind, remove in calls.items():
+        for attempt in range(2):
+            try:
+                with open(f"/proc/sysvipc/{kind}") as f:
+                    ids = [int(line.split()[1]) for line in f.read().splitlines()[1:] if line.strip()]
+            except (OSError, ValueError, IndexError):
+                ids = []
+            if attempt:
+                left += len(ids)
+            for ident in ids:
+                remove(ident)
+    return left == 0
+
+
+def _kill_user(uid):
+    """SIGKILL every process of ``uid`` (a job's own user: only its kernel and what that started),
+    until none is left; whether none is."""
+    for _ in range(100):
+        found = False
+        for status in os.listdir("/proc"):
+            if not status.isdigit():
+                continue
+            try:
+                with open(f"/proc/{status}/status") as f:
+                    uids = next(line for line in f if line.startswith("Uid:"))
+                if int(uids.split()[1]) == uid:
+                    os.kill(int(status), signal.SIGKILL)
+                    found = True
+            except (OSError, StopIteration, ValueError):
+                pass
+        if not found:
+            return True
+        time.sleep(0.005)
+    return False
 
 
 # --------------------------------------------------------------------------------------
@@ -230,9 +262,10 @@ def _trial(spec):
 class Host:
     """The host's loop: answer the grading process, fork kernels, report how each one ended."""
 
-    def __init__(self, control):
-        self.control = control
+    def __init__(self, control, mode, uid):
+        self.control, self.mode, self.uid = control, mode, uid
         self.children = {}  # pid -> kernel id
+        self.keep, self.modes = (), {}
         self.wake_read, self.wake_write = os.pipe()
         os.set_blocking(self.wake_write, False)
         signal.set_wakeup_fd(self.wake_write)
@@ -253,58 +286,103 @@ class Host:
 
     def start(self, config):
         self.preload(BASE_PRELOAD + tuple(config.get("preload", ())))
-        self.cover = covered([p for p in sys.path if os.path.isdir(p)] + [config["sandbox"]], config["sandbox"])
-        level, detail = self.isolation(config["isolation"], config["trial"])
-        threads = threading.active_count()
-        if threads > 1:
-            detail += f"; warning: the host runs {threads} threads before forking"
-        self.send({"ready": {"isolation": level, "detail": detail}})
+        self.keep = tuple(config.get("keep", ()))
+        self.modes = _modes(SCRATCH, self.keep) if self.mode == "bwrap" else {}   # as they are before any kernel
+        binds = config.get("binds", [])
+        visible = [p for p in config.get("hide", []) if _shows(p, binds)]
+        self.send({"ready": {"visible": visible, "pid": os.getpid(), "uid": os.getuid(),
+                             "threads": threading.active_count(), "problem": self.trial()}})
 
-    def isolation(self, wanted, trial):
-        """The strongest level that works, up to ``wanted``: namespaces, uid or session.
-
-        ``trial`` is a kernel spec (for the first job, hiding a probe folder): each level is
-        tried on a throwaway process before a kernel depends on it.
-        """
-        levels = {"auto": ["namespaces", "uid"], "namespaces": ["namespaces"], "uid": ["uid"]}.get(wanted, [])
-        for level in levels if os.geteuid() == 0 else []:
-            spec = {**trial, "namespaces": level == "namespaces", "cover": self.cover}
-            pid = os.fork()
-            if pid == 0:
-                _trial(spec)
-            _, status = os.waitpid(pid, 0)
-            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-                return level, DETAILS[level]
-        if wanted != "session" and os.geteuid() == 0:
-            return "session", ("no isolation worked here (namespaces refused, or an unprivileged user cannot read "
-                               "this Python): kernels run as the grader's user")
-        return "session", DETAILS["session"] if wanted == "session" else "not root: kernels run as the grader's user"
+    def trial(self):
+        """uid: whether a kernel's user can read this Python (None) or what it cannot read."""
+        if self.mode != "uid" or self.uid is None:
+            return None
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            problem = b""
+            try:
+                become(self.uid)
+                for module in ("os", "json", "numpy", "ipykernel"):
+                    spec = importlib.util.find_spec(module)
+                    if spec and spec.origin and os.path.isfile(spec.origin):
+                        open(spec.origin, "rb").close()
+            except BaseException as e:  # noqa: BLE001
+                problem = f"{type(e).__name__}: {e}".encode()
+            os.write(write, problem)
+            os._exit(0)
+        os.close(write)
+        problem = os.read(read, 4096).decode()
+        os.close(read)
+        os.waitpid(pid, 0)
+        return problem or None
 
     def spawn(self, spec, channel):
-        spec = {**spec, "cover": self.cover}
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for sig in IGNORED:
+                signal.signal(sig, signal.SIG_DFL)
             self.control.close()
-            _kernel(spec, channel)
+            _kernel(spec, channel, self.mode)
         os.close(channel)
-        self.children[pid] = spec["id"]
+        self.children[pid] = spec
         self.send({"spawned": spec["id"], "pid": pid})
 
+    def kill(self, number):
+        for pid, spec in self.children.items():
+            if spec["id"] == number:
+                _signal(pid)
+
     def reap(self):
+        ended = []
         while self.children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if pid == 0:
-                return
-            kernel = self.children.pop(pid, None)
-            if kernel is not None:
-                how = ({"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
-                       else {"code": os.waitstatus_to_exitcode(status)})
-                self.send({"exited": kernel, **how})
+                break
+            spec = self.children.pop(pid, None)
+            if spec is not None:
+                ended.append((spec, {"signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status)
+                              else {"code": os.waitstatus_to_exitcode(status)}))
+        if ended:
+            clean = self.clean(ended[-1][0])
+            for spec, how in ended:
+                self.send({"exited": spec["id"], **how, "clean": clean})
+
+    def clean(self, spec):
+        """Once a kernel has ended: end what it started and remove what it left; whether that worked."""
+        if self.children:       # another kernel still runs (never, one kernel at a time per job)
+            return True
+        if self.mode == "bwrap":
+            return self._clean_sandbox()
+        if self.mode == "uid":
+            return _kill_user(spec["uid"])
+        return True
+
+    def _clean_sandbox(self):
+        if os.getpid() != 1:
+            return False
+        for _ in range(10000):
+            try:
+                os.kill(-1, signal.SIGKILL)  # from pid 1: every other process of the sandbox
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                pass
+        else:
+            return False
+        clean = all([_empty(folder, self.keep, self.modes) for folder in SCRATCH] + [_remove_ipc()])
+        return clean and not _children_left()
 
     def run(self):
         while True:
@@ -319,15 +397,39 @@ class Host:
                 message = json.loads(data)
                 if "spawn" in message:
                     self.spawn(message["spawn"], fds[0])
+                elif "kill" in message:
+                    self.kill(message["kill"])
                 elif "preload" in message:
                     self.send({"preloaded": self.preload(message["preload"])})
                 elif "start" in message:
                     self.start(message["start"])
         for pid in self.children:
-            _kill(pid)
+            _signal(pid)
 
 
-def _kill(pid):
+def _shows(path, binds=()):
+    """Whether a folder that must be hidden shows anything here but the way to a folder bound
+    inside it (the virtual environment inside the course's checkout)."""
+    try:
+        if not os.path.lexists(path):
+            return False
+        if not os.path.isdir(path) or os.path.islink(path):
+            return True
+        return any(not any(b == entry or b.startswith(entry + "/") for b in binds)
+                   for entry in (os.path.join(path, name) for name in os.listdir(path)))
+    except OSError:
+        return False
+
+
+def _children_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return True
+
+
+def _signal(pid):
     for kill in (os.killpg, os.kill):
         try:
             kill(pid, signal.SIGKILL)
@@ -337,10 +439,22 @@ def _kill(pid):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    sys.path[:] = [os.getcwd() if p in ("", ".") else p for p in sys.path]
     control = socket.socket(fileno=int(argv[0]))
-    Host(control).run()
+    mode = argv[1] if len(argv) > 1 else "none"
+    uid = int(argv[2]) if len(argv) > 2 and argv[2] != "-" else None
+    grader = int(argv[3]) if len(argv) > 3 else None
+    if mode == "bwrap":
+        if uid is not None and os.geteuid() == 0:
+            become(uid)                       # the sandbox was made by root: now its job's user, for good
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        prctl(PR_SET_DUMPABLE, 0)             # kernels (the same user) can neither trace nor read the host
+        for sig in (signal.SIGINT, *IGNORED):
+            signal.signal(sig, signal.SIG_IGN)   # pid 1 receives only the signals it handles
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if mode != "bwrap" and grader is not None and os.getppid() != grader:
+        os._exit(1)                           # the grader died before the line above: nobody would end us
+    sys.path[:] = [os.getcwd() if p in ("", ".") else p for p in sys.path]
+    Host(control, mode, uid).run()
 
 
 if __name__ == "__main__":

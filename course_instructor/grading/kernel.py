@@ -1,7 +1,9 @@
 """The grading process's side of students' kernels: start one, run cells, call functions, end it.
 
-``KernelHost`` starts the kernel host (``host``: the warm process kernels are forked from) and
-hears from it when a kernel ends. ``Kernel`` is one kernel:
+``KernelHosts`` keeps one ``KernelHost`` per job: it starts that job's kernel host (``host``: the
+warm process kernels are forked from; with bubblewrap, in a sandbox of its own) and hears from it
+when a kernel ends and whether everything the kernel started or left is gone. ``Kernel`` is one
+kernel:
 
 - ``execute(source, timeout)`` runs a cell and returns its outputs as a notebook stores them
   (what nbval compares), with floods cut at ``OUTPUT_LIMIT`` characters;
@@ -12,29 +14,31 @@ A kernel that dies, or overruns a timeout, raises ``KernelDied`` or ``KernelTime
 ``TICK`` seconds, whatever it was doing.
 """
 
+import functools
 import itertools
 import json
 import os
 import queue
 import secrets
+import select
 import shutil
 import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import zmq
 from jupyter_client import BlockingKernelClient
 from nbformat import NotebookNode
 
 from .agent import OUTPUT_LIMIT
+from .sandbox import INSIDE_KERNEL, python_executable
 
-__all__ = ["KernelHost", "Kernel", "CellResult", "KernelDied", "KernelTimeout", "AgentStopped",
+__all__ = ["KernelHost", "KernelHosts", "Kernel", "CellResult", "KernelDied", "KernelTimeout", "AgentStopped",
            "OUTPUT_LIMIT", "describe_exit"]
 
 TICK = 0.05
@@ -73,38 +77,90 @@ def describe_exit(how):
 
 
 # --------------------------------------------------------------------------------------
-# The kernel host
+# The kernel hosts
 # --------------------------------------------------------------------------------------
 
 class KernelHost:
-    """The warm process kernels are forked from (see ``host``), and what it reports."""
+    """One job's warm process kernels are forked from (see ``host``), and what it reports.
 
-    def __init__(self, sandbox, isolation="auto", preload=(), timeout=120):
-        self.sandbox = sandbox
+    mode: ``bwrap`` (in a sandbox of its own), ``uid`` or ``none`` (see ``sandbox.choose_isolation``).
+    """
+
+    def __init__(self, sandbox, slot, mode, preload=(), timeout=120, launch=None):
+        self.sandbox, self.slot, self.mode = sandbox, slot, mode
+        self.uid = sandbox.uids[slot] if mode in ("bwrap", "uid") else None
+        self.alive, self.dirty, self.root = True, False, None
+        self.log = sandbox.root / f"host-{slot}.log"
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with open(sandbox.root / "host.log", "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-s", "-m", "course_instructor.grading.host", str(theirs.fileno())],
-                cwd=sandbox.lib, env=sandbox.host_env(), pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        command = [python_executable(), "-s", "-m", "course_instructor.grading.host", str(theirs.fileno()), mode,
+                   "-" if self.uid is None else str(self.uid), str(os.getpid())]
+        fds = [theirs.fileno()]
+        if mode == "bwrap":
+            info, info_writer = os.pipe()
+            command = [*sandbox.bwrap_command(os.geteuid() == 0, info_writer), *command]
+            fds.append(info_writer)
+        with open(self.log, "wb") as log:
+            start = functools.partial(subprocess.Popen, command, cwd=sandbox.lib, env=sandbox.host_env(mode == "bwrap"),
+                                      pass_fds=fds, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            # bwrap --die-with-parent ends the sandbox when the *thread* that started it ends: ``launch``
+            # starts it from a thread that lives as long as the hosts
+            self.process = launch(start).result() if launch else start()
         theirs.close()
         self.control, self.lock, self.replies, self.exits = ours, threading.Lock(), queue.Queue(), {}
-        threading.Thread(target=self._listen, daemon=True, name="kernel-host").start()
-        trial = {**self.spec("trial", sandbox.uids[0], None), "hide": [*sandbox.hidden, str(sandbox.probe)]}
-        ready = self._request({"start": {"preload": list(preload), "isolation": isolation,
-                                         "sandbox": str(sandbox.root), "trial": trial}}, timeout)["ready"]
-        self.isolation, self.detail = ready["isolation"], ready["detail"]
+        try:
+            if mode == "bwrap":
+                os.close(info_writer)
+                self.root = f"/proc/{self._sandbox_pid(info, timeout)}/root"
+            threading.Thread(target=self._listen, daemon=True, name=f"kernel-host-{slot}").start()
+            self.ready = ready = self._request({"start": {
+                "preload": list(preload), "hide": sandbox.hidden, "binds": sandbox.binds(),
+                "keep": sandbox.kept_in_tmp()}}, timeout)["ready"]
+            if ready.get("problem"):
+                raise RuntimeError(f"a kernel's user ({self.uid}) cannot read this Python ({ready['problem']}): "
+                                   "install the course where every user can read it, or use bubblewrap")
+            if mode == "bwrap" and (ready["visible"] or ready["pid"] != 1):
+                raise RuntimeError("the sandbox does not hide what it must: " + (
+                    ", ".join(ready["visible"]) if ready["visible"] else "its host is not pid 1 of its own namespace"))
+        except BaseException:
+            self.close()
+            raise
 
-    def uid(self, slot):
-        """The user job ``slot``'s kernels run as (None: the grader's own, without uid isolation)."""
-        return None if self.isolation == "session" else self.sandbox.uids[slot]
+    def _sandbox_pid(self, info, timeout):
+        """The pid of the host (bwrap's ``child-pid``), read from bwrap's --info-fd once it is set up."""
+        data, deadline = b"", time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([info], [], [], TICK)
+                if ready:
+                    chunk = os.read(info, 4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                elif self.process.poll() is not None:
+                    break
+        finally:
+            os.close(info)
+        try:
+            return int(json.loads(data)["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            self.process.kill()
+            self.process.wait()
+            said = self.log.read_text(errors="replace").strip()
+            raise RuntimeError(f"bubblewrap did not start a sandbox: {said or 'no reason given'}") from None
 
-    def spec(self, number, uid, connection_file):
-        """How the host must prepare kernel ``number`` (see ``host._prepare``); makes its folder."""
-        sandbox, folder = self.sandbox, self.sandbox.kernel_dir(number, uid)
-        return {"id": number, "dir": str(folder), "connection_file": connection_file, "uid": uid, "gid": uid,
-                "namespaces": getattr(self, "isolation", None) == "namespaces", "hide": sandbox.hidden,
-                "limits": sandbox.limits.as_dict(), "env": sandbox.kernel_env(folder)}
+    def paths(self, number):
+        """``(inside, outside)``: kernel ``number``'s folder as it sees it, and as the grader reaches it
+        (in a sandbox: its private /tmp, through the host's /proc/PID/root; otherwise a folder on disk)."""
+        if self.mode == "bwrap":    # one kernel at a time: the same folder for each
+            return INSIDE_KERNEL, f"{self.root}{INSIDE_KERNEL}"
+        folder = str(self.sandbox.kernel_dir(number, self.uid))
+        return folder, folder
+
+    def spec(self, number, inside, connection):
+        """How the host must prepare kernel ``number`` (see ``host._prepare``)."""
+        sandbox = self.sandbox
+        return {"id": number, "dir": inside, "connection": connection, "uid": self.uid,
+                "limits": sandbox.limits.as_dict(), "env": sandbox.kernel_env(inside, self.mode == "bwrap")}
 
     def _listen(self):
         while True:
@@ -113,24 +169,31 @@ class KernelHost:
             except OSError:
                 data = b""
             if not data:
+                self.alive = False
                 self.replies.put(None)
                 return
             message = json.loads(data)
             if "exited" in message:
+                if not message.get("clean", True):
+                    self.dirty = True
                 self.exits[message["exited"]] = message
             else:
                 self.replies.put(message)
 
     def _request(self, message, timeout=60, fds=()):
         with self.lock:
-            data = json.dumps(message).encode()
-            socket.send_fds(self.control, [data], list(fds))
-            try:
-                reply = self.replies.get(timeout=timeout)
-            except queue.Empty:
+            if not self.alive:
                 reply = None
+            else:
+                data = json.dumps(message).encode()
+                try:
+                    socket.send_fds(self.control, [data], list(fds))
+                    reply = self.replies.get(timeout=timeout)
+                except (OSError, queue.Empty):
+                    reply = None
         if reply is None:
-            raise RuntimeError(f"the kernel host stopped answering; see {self.sandbox.root / 'host.log'}")
+            said = self.log.read_text(errors="replace").strip()[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"the kernel host stopped answering ({self.log}){': ' + said if said else ''}")
         return reply
 
     def preload(self, modules):
@@ -140,8 +203,17 @@ class KernelHost:
     def spawn(self, spec, channel):
         return self._request({"spawn": spec}, fds=[channel.fileno()])["pid"]
 
+    def kill(self, number):
+        """Ask the host to SIGKILL kernel ``number`` (it then ends what the kernel started and reports)."""
+        with self.lock:
+            try:
+                self.control.send(json.dumps({"kill": number}).encode())
+            except OSError:
+                pass
+
     def close(self):
-        """End the host (it kills any kernel left) and wait for it."""
+        """End the host (it kills any kernel left; its sandbox goes with it) and wait for it."""
+        self.alive = False
         try:
             self.control.shutdown(socket.SHUT_RDWR)  # wakes our listener; the host sees the end of its input
         except OSError:
@@ -152,6 +224,59 @@ class KernelHost:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class KernelHosts:
+    """One ``KernelHost`` per job, each started again if it dies or could not clean up after a kernel.
+
+    isolation: ``bwrap``, ``uid`` or ``none``; detail: what that means, in words.
+    """
+
+    def __init__(self, sandbox, isolation, detail, preload=(), timeout=120):
+        self.sandbox, self.isolation, self.detail, self.timeout = sandbox, isolation, detail, timeout
+        self.preloaded, self.lock, self.restarts = list(preload), threading.Lock(), 0
+        self.hosts = [None] * len(sandbox.uids)
+        self.launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel-host-launcher")
+        try:
+            self._each(self._start)
+        except Exception:
+            self.close()
+            raise
+
+    def _each(self, work):
+        with ThreadPoolExecutor(max_workers=len(self.hosts)) as pool:
+            return list(pool.map(work, range(len(self.hosts))))
+
+    def _start(self, slot):
+        host = KernelHost(self.sandbox, slot, self.isolation, self.preloaded, self.timeout, self.launcher.submit)
+        threads = host.ready.get("threads", 1)
+        if threads > 1 and "threads" not in self.detail:
+            self.detail += f"; warning: a kernel host runs {threads} threads before forking"
+        self.hosts[slot] = host
+        return host
+
+    def get(self, slot):
+        """Job ``slot``'s host, a new one if the last one died or could not clean up after its kernel."""
+        host = self.hosts[slot]
+        if host is None or not host.alive or host.dirty:
+            if host is not None:
+                host.close()
+                with self.lock:
+                    self.restarts += 1
+            host = self._start(slot)
+        return host
+
+    def preload(self, modules):
+        """Import ``modules`` in every host (and in hosts started later)."""
+        modules = sorted(modules)
+        self.preloaded = sorted(set(self.preloaded) | set(modules))
+        return min(self._each(lambda slot: self.get(slot).preload(modules)))
+
+    def close(self):
+        for host in self.hosts:
+            if host is not None:
+                host.close()
+        self.launcher.shutdown(wait=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -211,29 +336,25 @@ class _Outputs:
 
 
 class Kernel:
-    """One student kernel, forked by ``host`` for job ``slot``; it starts at once (``startup`` seconds at most)."""
+    """One student kernel, forked by job ``slot``'s host; it starts at once (``startup`` seconds at most)."""
 
     _numbers = itertools.count()
 
-    def __init__(self, host, slot, startup=60):
-        self.host, self.number, self.killed, self.serving = host, next(self._numbers), False, None
-        self.uid = host.uid(slot)
-        self.folder = host.sandbox.root / "kernels" / str(self.number)
-        connection = self.folder / "connection.json"
-        spec = host.spec(self.number, self.uid, str(connection))
-        info = {"transport": "ipc", "ip": str(self.folder / "k"), "shell_port": 1, "iopub_port": 2,
-                "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(16),
-                "signature_scheme": "hmac-sha256", "kernel_name": "python3"}
-        connection.write_text(json.dumps(info))
-        if self.uid is not None:
-            os.chown(connection, self.uid, self.uid)
+    def __init__(self, hosts, slot, startup=60):
+        self.hosts, self.number, self.killed, self.serving = hosts, next(self._numbers), False, None
+        self.host = host = hosts.get(slot)
+        inside, self.folder = host.paths(self.number)
+        key = secrets.token_hex(16)
+        info = {"transport": "ipc", "ip": f"{inside}/k", "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+                "control_port": 4, "hb_port": 5, "key": key, "signature_scheme": "hmac-sha256",
+                "kernel_name": "python3"}
         self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            self.pid = host.spawn(spec, theirs)
+            self.pid = host.spawn(host.spec(self.number, inside, info), theirs)
         finally:
             theirs.close()
         self.client = BlockingKernelClient()
-        self.client.load_connection_info(info)
+        self.client.load_connection_info({**info, "ip": f"{self.folder}/k"})
         self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
         self.shell, self.iopub = self.client.shell_channel, self.client.iopub_channel
         self._ready(time.monotonic() + startup)
@@ -245,6 +366,9 @@ class Kernel:
         if how is not None:
             self.kill()
             raise KernelDied(describe_exit(how))
+        if not self.host.alive:
+            self.kill()
+            raise KernelDied("the kernel died with its host")
         if time.monotonic() > deadline:
             self.kill()
             raise KernelTimeout(what)
@@ -359,42 +483,20 @@ class Kernel:
     # -- the end --------------------------------------------------------------------------
 
     def kill(self):
-        """End the kernel and every process it started; remove its folder."""
+        """End the kernel and every process it started (the host does, and reports); remove its folder."""
         if self.killed:
             return
         self.killed = True
-        if self.host.isolation == "namespaces":
-            _signal(os.kill, self.pid, signal.SIGTERM)  # the process outside kills the namespace, then exits
-            self._ended(5)
-        for kill in (os.kill, os.killpg):
-            _signal(kill, self.pid, signal.SIGKILL)
-        if self.uid is not None and self.host.isolation == "uid":
-            _kill_user(self.uid)
-        self._ended(5)
+        self.host.kill(self.number)
+        self._ended(10)
         self.client.stop_channels()
         self.channel.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
+        if self.host.mode != "bwrap":
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _ended(self, seconds):
         deadline = time.monotonic() + seconds
-        while self.number not in self.host.exits and time.monotonic() < deadline:
+        while self.number not in self.host.exits and self.host.alive and time.monotonic() < deadline:
             time.sleep(0.002)
-
-
-def _signal(kill, pid, sig):
-    try:
-        kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _kill_user(uid):
-    """SIGKILL every process of ``uid`` (a job's own user: only its kernel and what that started)."""
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uids = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
-            if int(uids.split()[1]) == uid:
-                os.kill(int(status.parent.name), signal.SIGKILL)
-        except (OSError, StopIteration, ValueError):
-            pass
+        if self.number not in self.host.exits:
+            self.host.dirty = True     # it did not say the kernel ended: start the job's host again

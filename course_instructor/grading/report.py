@@ -3,7 +3,9 @@
 ``grades.csv`` has one row per student and exercise (student, notebook, exercise, score,
 max_score, status, message), plus one row per note (an extra or misnamed file, a converted
 notebook: exercise empty, max_score 0), sorted by student, notebook and the exercise's place in
-its notebook. It depends only on the records, so a resumed run writes the same bytes.
+its notebook. It depends only on the records, so a resumed run writes the same bytes. No cell
+starts a formula when a spreadsheet opens it (``csv_cell``: a student folder named
+``=2+5+cmd|'calc'!A1`` is written ``'=2+5+cmd|'calc'!A1``); names in any language stay as they are.
 
 A feedback file says, per notebook and exercise, what passed and what failed and why, in the
 hidden tests' own words; it never shows the hidden inputs or the expected values.
@@ -16,14 +18,28 @@ from pathlib import Path
 
 from ..cells import write_text
 
-__all__ = ["COLUMNS", "gradebook_rows", "write_gradebook", "feedback", "summary"]
+__all__ = ["COLUMNS", "gradebook_rows", "write_gradebook", "feedback", "summary", "csv_cell"]
 
 COLUMNS = ("student", "notebook", "exercise", "score", "max_score", "status", "message")
 
 ICONS = {"passed": "✅", "partial": "🟡"}
 
-NOTEBOOK_STATUSES = ("missing_notebook", "corrupt", "unsupported_format", "grading_error")
+NOTEBOOK_STATUSES = ("missing_notebook", "not_regular_file", "too_large", "corrupt", "unsupported_format",
+                     "grading_error")
 """Statuses that concern a whole notebook: its feedback says it once."""
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may take a cell beginning with for a formula (or a command: ``=cmd|...``)."""
+
+
+def csv_cell(value):
+    """A value as grades.csv writes it: text that could start a formula in a spreadsheet gets a
+    leading ``'`` (shown as text, as OWASP advises against CSV injection); text whose bytes were not
+    UTF-8 (a folder name in another encoding) gets U+FFFD for them. Numbers are written as they are."""
+    if not isinstance(value, str):
+        return value
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def gradebook_rows(records, notes):
@@ -47,7 +63,7 @@ def write_gradebook(out, records, notes):
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     out = Path(out)
     write_text(out / "grades.csv", text.getvalue())
     by_student = defaultdict(list)
@@ -58,7 +74,9 @@ def write_gradebook(out, records, notes):
         notes_of[n.student].append(n)
     (out / "feedback").mkdir(exist_ok=True)
     for student in sorted(set(by_student) | set(notes_of)):
-        write_text(out / "feedback" / f"{student}.md", feedback(student, by_student[student], notes_of[student]))
+        text = feedback(student, by_student[student], notes_of[student])
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")   # a name that is not UTF-8
+        write_text(out / "feedback" / f"{student}.md", text)
     return rows
 
 

@@ -2,7 +2,9 @@
 
 1. ``open_gradebook``: check the folders; lock GRADES (one grader at a time).
 2. ``load_instructor_copy``: solutions/ and tests/hidden/, checked (``instructor``).
-3. ``open_sandbox``: the blocked copy of course_lib, the kernel host (``sandbox``, ``host``).
+3. ``open_sandbox``: how kernels are isolated (bubblewrap, or refuse unless the instructor allows
+   grading unisolated), the blocked copy of course_lib, one kernel host per job (``sandbox``,
+   ``host``, ``kernel.KernelHosts``).
 4. ``check_instructor_copy``: grade the solutions themselves, twice (before and after the
    kernel host imports what the notebooks import): every exercise must pass every hidden test
    and every instructor cell must print what solutions/ stored. Otherwise stop: grading
@@ -32,12 +34,12 @@ import course_lib
 
 from course_lib.paths import course_root
 from .instructor import InstructorCopyError, course_digest, load_course, setup_imports
-from .kernel import Kernel, KernelHost
+from .kernel import Kernel, KernelHosts
 from .notebook import ExerciseResult, grade_submission
 from .records import Record, load_record, save_record
 from . import report
-from .sandbox import Limits, Sandbox
-from .submission import Submission, collect, digest
+from .sandbox import INSTALL_BWRAP, IsolationUnavailable, Limits, Sandbox, choose_isolation
+from .submission import Submission, collect
 from .validate import Validator
 
 __all__ = ["Options", "Run", "RUN_STEPS", "grade_class", "GradingError", "GRADER_VERSION"]
@@ -67,7 +69,8 @@ class Options:
     solutions: Path | None = None
     hidden: Path | None = None
     sanitize: Path | None = None
-    isolation: str = "auto"
+    isolation: str = "auto"          # auto (bubblewrap, else refuse), bwrap, uid, none
+    allow_unisolated: bool = False   # auto: grade without isolation where bubblewrap cannot work
     memory_gib: float = 4.0
     progress: bool = True
 
@@ -85,7 +88,7 @@ class Run:
     options: Options
     assignments: list = field(default_factory=list)
     sandbox: Sandbox | None = None
-    host: KernelHost | None = None
+    host: KernelHosts | None = None
     lock: object = None
     students: list = field(default_factory=list)
     submissions: list = field(default_factory=list)
@@ -136,16 +139,20 @@ def load_instructor_copy(run):
 
 def open_sandbox(run):
     o = run.options
-    hide = [o.solutions, o.hidden.parent, o.submissions, o.out]
+    try:
+        mode, detail = choose_isolation(o.isolation, o.allow_unisolated)
+    except IsolationUnavailable as e:
+        raise GradingError(f"{e}\nWhat to do: {INSTALL_BWRAP}.") from None
+    hide = [o.solutions, o.hidden, o.hidden.parent, o.submissions, o.out]
     run.sandbox = Sandbox.create(hide, o.jobs, Limits(memory=int(o.memory_gib * 2**30)))
     run.warnings += run.sandbox.warnings
     try:
-        run.host = KernelHost(run.sandbox, o.isolation, setup_imports(run.assignments))
+        run.host = KernelHosts(run.sandbox, mode, detail, setup_imports(run.assignments))
     except RuntimeError as e:
         raise GradingError(f"cannot start kernels: {e}") from None
-    if run.host.isolation != "namespaces":
-        run.warnings.append(f"weaker isolation ({run.host.detail}): student code may read files of the course "
-                            "or of other students; grade as root on Linux for full isolation")
+    if mode != "bwrap":
+        run.warnings.append(f"student code was not isolated ({detail}): grade untrusted notebooks with bubblewrap "
+                            f"({INSTALL_BWRAP.split(', or pass')[0]})")
 
 
 def check_instructor_copy(run):
@@ -179,7 +186,7 @@ def grade_submissions(run):
     fingerprints = {a.notebook: a.fingerprint for a in run.assignments}
     todo = []
     for sub in run.submissions:
-        sub_digest = digest(sub.path.read_bytes()) if sub.path else "missing"
+        sub_digest = sub.current_digest()   # never through a symbolic link
         forced = o.students is not None and sub.student in o.students
         record = None if forced else load_record(o.out, sub.student, sub.notebook, sub_digest,
                                                  fingerprints[sub.notebook])
@@ -196,9 +203,12 @@ def write_gradebook(run):
     records = [run.records[key] for key in sorted(run.records)]
     report.write_gradebook(o.out, records, run.notes)
     limits = run.sandbox.limits
-    isolation = (f"{run.host.isolation} ({run.host.detail}); each kernel at most {limits.memory / 2**30:g} GiB of "
-                 f"memory, {limits.processes} processes, files of {limits.file_size // 2**20} MiB, "
+    processes = f"{limits.processes} processes, " if run.host.isolation != "none" else ""
+    isolation = (f"{run.host.isolation}: {run.host.detail}; each kernel at most {limits.memory / 2**30:g} GiB "
+                 f"of memory per process, {processes}files of {limits.file_size // 2**20} MiB, "
                  f"{o.timeout:g} s per cell and per call")
+    if run.host.restarts:
+        isolation += f"; {run.host.restarts} kernel host(s) started again after a kernel they could not clean up"
     run.text = report.summary(records, run.notes, time.monotonic() - run.started, o.jobs, isolation, run.reused,
                               run.warnings)
 

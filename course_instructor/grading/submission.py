@@ -12,13 +12,69 @@ metadata, outputs and every other cell are ignored.
 
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cells import NotebookError, defined_functions
 
-__all__ = ["Submission", "Note", "collect", "exercise_sources", "read_cells", "digest"]
+__all__ = ["Submission", "Note", "collect", "exercise_sources", "read_cells", "digest", "read_regular",
+           "NotRegular", "SUBMISSION_STATUSES", "MAX_BYTES"]
+
+SUBMISSION_STATUSES = {
+    "not_regular_file": "the submitted file is a symbolic link or not a regular file (or the student's folder is a "
+                        "symbolic link): not graded, 0 points",
+    "too_large": "the submitted file is larger than the largest notebook graded: not graded, 0 points",
+}
+"""Statuses of a whole submission decided here, before anything of it is read (``course grade --help``)."""
+
+MAX_BYTES = 256 * 2**20
+"""The largest notebook file read (256 MiB): a larger one is ``too_large``, not read into memory."""
+
+
+class NotRegular(Exception):
+    """A submitted path that is not a regular file of the student's own folder; ``status``, ``str()`` say why."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def _kind(mode):
+    return {stat.S_IFLNK: "a symbolic link", stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe",
+            stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}.get(
+        stat.S_IFMT(mode), "not a regular file")
+
+
+def read_regular(path, limit=MAX_BYTES):
+    """The bytes of ``path`` if it is a regular file (not a symbolic link, a pipe, a device...) of at
+    most ``limit`` bytes; else raises ``NotRegular``."""
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as e:
+        raise NotRegular("not_regular_file", f"cannot be read ({e.strerror})") from None
+    if not stat.S_ISREG(mode):
+        target = f" to {os.readlink(path)}" if stat.S_ISLNK(mode) else ""
+        raise NotRegular("not_regular_file", f"{_kind(mode)}{target}, not a notebook file: not graded; hand in "
+                                             "the notebook itself")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise NotRegular("not_regular_file", f"cannot be read ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular("not_regular_file", f"{_kind(info.st_mode)}, not a notebook file: not graded")
+        if info.st_size > limit:
+            raise NotRegular("too_large", f"{info.st_size / 2**20:.0f} MiB: larger than the {limit // 2**20} MiB "
+                                          "a notebook may have; clear its outputs and hand it in again")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise NotRegular("too_large", f"larger than the {limit // 2**20} MiB a notebook may have")
+    return data
 
 
 @dataclass(frozen=True)
@@ -36,20 +92,41 @@ class Submission:
     student: str
     notebook: str
     path: Path | None
-    status: str | None = None       # None when readable; else missing_notebook, corrupt or unsupported_format
-    message: str = ""
+    status: str | None = None       # None when readable; else missing_notebook, not_regular_file, too_large,
+    message: str = ""               # corrupt or unsupported_format
     cells: list = field(default_factory=list)
     digest: str = "missing"
+    linked_folder: bool = False     # the student's folder is a symbolic link: nothing in it is read
+
+    def _bytes(self):
+        if self.linked_folder:
+            raise NotRegular("not_regular_file", "the student's folder is a symbolic link: not graded; hand in "
+                                                 "a folder of your own notebooks")
+        return read_regular(self.path)
 
     def read(self):
         """Fill ``cells`` (or ``status``); returns the notes the file deserves (its encoding, its format)."""
-        if self.path is None:
+        if self.path is None and not self.linked_folder:
             self.status, self.message = "missing_notebook", f"no {self.notebook}.ipynb in the student's folder"
             return []
-        data = self.path.read_bytes()
+        try:
+            data = self._bytes()
+        except NotRegular as e:
+            self.status, self.message, self.digest = e.status, str(e), self.current_digest()
+            return []
         self.digest = digest(data)
         self.cells, self.status, self.message, notes = read_cells(data)
         return [Note(self.student, self.path.name, status, message) for status, message in notes]
+
+    def current_digest(self):
+        """What identifies this submission now (its bytes' digest; what it is, when it is not a file
+        that is read): a record graded from something else is graded again."""
+        if self.path is None and not self.linked_folder:
+            return "missing"
+        try:
+            return digest(self._bytes())
+        except NotRegular as e:
+            return f"{e.status}:{digest(str(e).encode())}"
 
 
 def digest(data):
@@ -133,6 +210,13 @@ def collect(folder, notebooks, students=None):
         names = [n for n in names if n in set(students)]
     submissions, notes = [], []
     for student in names:
+        if any("\udc80" <= c <= "\udcff" for c in student):   # bytes that are not UTF-8: no record could say it
+            notes.append(Note(student, student, "bad_folder_name", "the folder's name is not UTF-8 text: not graded; "
+                                                                   "rename the folder and grade again"))
+            continue
+        if (folder / student).is_symlink():   # not looked into: whatever it points to is not theirs
+            submissions.extend(Submission(student, nb, None, linked_folder=True) for nb in notebooks)
+            continue
         files = sorted(p for p in (folder / student).iterdir() if not p.name.startswith("."))
         matched, student_notes = _match(student, files, notebooks)
         notes.extend(student_notes)
@@ -140,15 +224,24 @@ def collect(folder, notebooks, students=None):
     return names, submissions, notes
 
 
+def _regular(path):
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _match(student, files, notebooks):
     """``{notebook: path}`` and the notes: exact names first, then one misnamed file per notebook."""
     matched, notes, leftovers = {}, [], []
     for path in files:
-        stem = path.stem if path.suffix == ".ipynb" and path.is_file() else None
-        if stem in notebooks:
-            matched[stem] = path
-        elif path.suffix == ".ipynb" and path.is_file():
+        if path.suffix == ".ipynb" and path.stem in notebooks:
+            matched[path.stem] = path   # whatever it is: reading it decides (a symlink gets its own status)
+        elif path.suffix == ".ipynb" and _regular(path):
             leftovers.append(path)
+        elif path.is_symlink() or (path.exists() and not path.is_dir() and not _regular(path)):
+            what = "a symbolic link" if path.is_symlink() else "not a regular file"
+            notes.append(Note(student, path.name, "not_regular_file", f"{what}: ignored"))
         else:
             notes.append(Note(student, path.name, "extra_file",
                               "a folder, not a notebook: ignored" if path.is_dir() else "not a notebook: ignored"))
