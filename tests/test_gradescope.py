@@ -320,18 +320,16 @@ def sgd_momentum(w, dw, config=None):
 
 
 def _exfiltrates(paths):
-    """A cell that reads ``paths`` and raises what it read: a cell's error reaches results.json."""
-    return f'''_read = []
-for _path in {[str(p) for p in paths]!r}:
-    try:
-        _read.append(open(_path).read().replace("\\n", " ")[:300])
-    except OSError as _e:
-        _read.append(type(_e).__name__)
-
-def nesterov(w, dw, config=None):
-    return w, config
-
-raise RuntimeError("READ: " + " | ".join(_read))
+    """A function that reads ``paths`` and raises what it read: its self-check prints the error,
+    and what the check printed reaches results.json."""
+    return f'''def nesterov(w, dw, config=None):
+    read = []
+    for path in {[str(p) for p in paths]!r}:
+        try:
+            read.append(open(path).read().replace("\\n", " ")[:300])
+        except OSError as e:
+            read.append(type(e).__name__)
+    raise RuntimeError("READ: " + " | ".join(read))
 '''
 
 
@@ -398,8 +396,9 @@ def assert_hostile_graded(data, secrets):
     # the channel works (the cell's error reaches results.json), and carries nothing: the kernel's
     # user cannot enter the source folder (and, with namespaces, its solutions/, tests/ and
     # course_lib/ are empty besides)
-    assert "its cell raised RuntimeError: READ: PermissionError | PermissionError | PermissionError | " \
-           "PermissionError" in tests["nesterov"]["output"]
+    unread = r"(PermissionError|FileNotFoundError)"
+    assert re.search(rf"RuntimeError: READ: {unread}( \| {unread}){{3}}", tests["nesterov"]["output"]), \
+        tests["nesterov"]["output"]
     text = json.dumps(data)
     for secret in secrets:
         for line in secret_lines(secret):
@@ -466,7 +465,7 @@ def test_without_namespaces_the_source_is_still_out_of_reach(course, var_tmp):
     done, data = run_autograder(root)
     if not _others_can_run_this_python():
         assert done.returncode == 1 and check_results(data) == [] and data["score"] == 0 and data["tests"] == []
-        assert "kernels cannot be isolated here" in data["output"] and "nothing was graded" in data["output"]
+        assert "could not grade this submission" in data["output"] and "tell the instructor" in data["output"]
         return
     assert done.returncode == 0, done.stderr
     assert "Isolation: uid" in done.stdout
