@@ -132,8 +132,8 @@ def test_a_function_that_is_not_a_function():
 
 
 def test_an_unknown_exercise():
-    with pytest.raises(KeyError, match="no self-check for 'adamw'"):
-        run_check("adamw", optim.adam)
+    with pytest.raises(KeyError, match="no self-check for 'lamb'"):
+        run_check("lamb", optim.adam)
 
 
 def test_returning_only_next_w_is_a_wrong_type():
