@@ -36,11 +36,13 @@ def progress_bar(iterable=None, **kwargs):
 class History:
     """What happened during training.
 
-    Per step: ``loss`` (the training batch's loss) and ``learning_rate``.
+    Per step: ``loss`` (the training batch's loss) and ``learning_rate``; with clipping,
+    ``grad_norm`` (the gradients' norm before clipping).
     Per epoch: ``train_accuracy`` and ``val_accuracy`` (NaN without validation data).
     """
     loss: list = field(default_factory=list)
     learning_rate: list = field(default_factory=list)
+    grad_norm: list = field(default_factory=list)
     train_accuracy: list = field(default_factory=list)
     val_accuracy: list = field(default_factory=list)
     steps_per_epoch: int = 0
@@ -52,7 +54,7 @@ class History:
 
 
 def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=None, epochs=10,
-          batch_size=100, seed=0, progress=True, eval_size=1000, description=None):
+          batch_size=100, seed=0, progress=True, eval_size=1000, description=None, clip=None):
     """Train ``model`` in place with minibatches, and return its ``History``.
 
     rule: an update rule ``next_w, config = rule(w, dw, config)``: yours from notebook 02.
@@ -61,12 +63,17 @@ def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=No
         ``lambda t: step_decay(0.1, t, every=500)``; it overrides config's learning_rate.
     seed: seeds the order of the minibatches.  eval_size: how many training samples the
         per-epoch training accuracy is measured on (all of them if fewer).
+    clip: optional ``(function, max_norm)``: each step, the gradients (a dict) are replaced by
+        ``function(grads, max_norm)[0]``, e.g. ``(clip_by_global_norm, 1.0)``: yours from notebook 02;
+        the norms before clipping are kept in ``history.grad_norm``.
     Raises FloatingPointError naming the step and the learning rate when the loss stops being finite.
     """
     if len(X) != len(y):
         raise ValueError(f"train: X has {len(X)} rows but y has {len(y)}")
     if (X_val is None) != (y_val is None):
         raise ValueError("train: give both X_val and y_val, or neither")
+    if clip is not None and not (isinstance(clip, tuple) and len(clip) == 2 and callable(clip[0])):
+        raise TypeError("train: clip must be None or a pair (function, max_norm)")
     rng = np.random.default_rng(seed)
     configs = {name: dict(config or {}) for name in model.params}
     first = next(iter(configs))
@@ -87,6 +94,9 @@ def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=No
                     raise FloatingPointError(
                         f"training diverged: the loss is {loss} at step {step} (epoch {epoch + 1}) with "
                         f"learning_rate={lr}; try a learning rate about 10 times smaller")
+                if clip is not None:
+                    grads, norm = clip[0](grads, clip[1])
+                    history.grad_norm.append(float(norm))
                 for name, w in model.params.items():
                     model.params[name], configs[name] = rule(w, grads[name], configs[name])
                 history.loss.append(loss)

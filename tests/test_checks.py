@@ -19,7 +19,8 @@ REFERENCES = {
     "numerical_gradient": reference_descent.numerical_gradient, "gradient_descent": reference_descent.gradient_descent,
     **{name: getattr(optim, name) for name in (
         "sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "ewma",
-        "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts")},
+        "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
+        "adamw", "warmup_cosine", "clip_by_global_norm")},
 }
 
 
@@ -131,8 +132,8 @@ def test_a_function_that_is_not_a_function():
 
 
 def test_an_unknown_exercise():
-    with pytest.raises(KeyError, match="no self-check for 'adamw'"):
-        run_check("adamw", optim.adam)
+    with pytest.raises(KeyError, match="no self-check for 'lamb'"):
+        run_check("lamb", optim.adam)
 
 
 def test_returning_only_next_w_is_a_wrong_type():
@@ -925,3 +926,147 @@ def test_infinite_results_get_a_verdict_and_no_warning(recwarn):
     result = run_check("sgd", sgd)
     assert result.diagnosis == "wrong_values" and "is inf where -0.025 was expected (not a finite number)" in result.message
     assert len(recwarn) == 0
+
+
+# ---------------------------------------------------------------- AdamW, warmup + cosine, clipping
+
+def adamw_by_hand(*, decay="decoupled", correct=True, sign=1, step_sign=-1, store=True, fixed=None):
+    """AdamW as a student writes it (CS231n style: config.setdefault), with one mistake:
+    ``fixed`` names a hyperparameter written as its default in the code."""
+    def adamw(w, dw, config=None):
+        config = dict(config) if config is not None else {}
+        config.setdefault("learning_rate", 1e-3)
+        config.setdefault("beta1", 0.9)
+        config.setdefault("beta2", 0.999)
+        config.setdefault("epsilon", 1e-8)
+        config.setdefault("weight_decay", 1e-2)
+        config.setdefault("m", np.zeros_like(w))
+        config.setdefault("v", np.zeros_like(w))
+        config.setdefault("t", 0)
+        if fixed:
+            config = {**config, fixed: {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                                        "weight_decay": 1e-2}[fixed]}
+        lr, wd = config["learning_rate"], sign * config["weight_decay"]
+        g = dw + wd * w if decay == "l2" else dw
+        t = config["t"] + 1
+        m = config["beta1"] * config["m"] + (1 - config["beta1"]) * g
+        v = config["beta2"] * config["v"] + (1 - config["beta2"]) * g**2
+        mt = m / (1 - config["beta1"] ** t) if correct else m
+        vt = v / (1 - config["beta2"] ** t) if correct else v
+        step = mt / (np.sqrt(vt) + config["epsilon"])
+        if decay == "decoupled":
+            next_w = w + step_sign * lr * (step + wd * w)
+        elif decay == "no_lr":
+            next_w = w - lr * step - wd * w
+        elif decay == "after":
+            next_w = w - lr * step
+            next_w = next_w - lr * wd * next_w
+        else:
+            next_w = w - lr * step
+        if store:
+            config["m"], config["v"], config["t"] = m, v, t
+        return next_w, config
+    return adamw
+
+
+@pytest.mark.parametrize("mistake, fn", [
+    ("l2_in_gradient", adamw_by_hand(decay="l2")),
+    ("no_decay", adamw_by_hand(decay="none")),
+    ("decay_without_lr", adamw_by_hand(decay="no_lr")),
+    ("decay_after_step", adamw_by_hand(decay="after")),
+    ("no_bias_correction", adamw_by_hand(correct=False)),
+    ("decay_sign", adamw_by_hand(sign=-1)),
+    ("uphill", adamw_by_hand(step_sign=1)),
+    ("state_lost", adamw_by_hand(store=False)),
+    *[(f"hard_coded_{k}", adamw_by_hand(fixed=k))
+      for k in ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay")],
+])
+def test_adamw_mistakes(mistake, fn):
+    assert diagnosis("adamw", fn) == mistake
+
+
+def test_adamw_by_hand_passes_and_a_mutating_adamw_hears_the_math_first():
+    assert run_check("adamw", adamw_by_hand()).passed
+
+    def adamw(w, dw, config=None):      # L2 in the gradient, and the config updated in place
+        config = config if config is not None else {}
+        for k, v in {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                     "weight_decay": 1e-2, "m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}.items():
+            config.setdefault(k, v)
+        dw = dw + config["weight_decay"] * w
+        config["t"] += 1
+        config["m"] = config["beta1"] * config["m"] + (1 - config["beta1"]) * dw
+        config["v"] = config["beta2"] * config["v"] + (1 - config["beta2"]) * dw**2
+        mt = config["m"] / (1 - config["beta1"] ** config["t"])
+        vt = config["v"] / (1 - config["beta2"] ** config["t"])
+        return w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"]), config
+    result = run_check("adamw", adamw)
+    assert result.diagnosis == "l2_in_gradient" and "config_not_new" in result.slips, result.message
+    assert "divided by sqrt(v_hat)" in result.message
+
+
+def cosine_part(lr0, lr_min, phase):
+    return lr_min + (lr0 - lr_min) * (1 + np.cos(np.pi * phase)) / 2
+
+
+@pytest.mark.parametrize("mistake, fn", [
+    ("warmup_from_zero", lambda lr0, t, warmup, total, lr_min=0.0: np.where(
+        t < warmup, lr0 * t / max(warmup, 1), cosine_part(lr0, lr_min, np.minimum((t - warmup) / (total - warmup), 1)))),
+    ("cosine_over_total", lambda lr0, t, warmup, total, lr_min=0.0: np.where(
+        t < warmup, lr0 * (t + 1) / max(warmup, 1), cosine_part(lr0, lr_min, np.minimum(t / total, 1)))),
+    ("cosine_denominator_total", lambda lr0, t, warmup, total, lr_min=0.0: np.where(
+        t < warmup, lr0 * (t + 1) / max(warmup, 1), cosine_part(lr0, lr_min, np.minimum((t - warmup) / total, 1)))),
+    ("lr_min_ignored", lambda lr0, t, warmup, total, lr_min=0.0: np.where(
+        t < warmup, lr0 * (t + 1) / max(warmup, 1), cosine_part(lr0, 0.0, np.minimum((t - warmup) / (total - warmup), 1)))),
+    ("no_floor", lambda lr0, t, warmup, total, lr_min=0.0: np.where(
+        t < warmup, lr0 * (t + 1) / max(warmup, 1), cosine_part(lr0, lr_min, (t - warmup) / (total - warmup)))),
+])
+def test_warmup_cosine_mistakes(mistake, fn):
+    assert diagnosis("warmup_cosine", fn) == mistake
+
+
+def test_warmup_cosine_with_an_if_on_t_is_told_to_take_arrays():
+    def warmup_cosine(lr0, t, warmup, total, lr_min=0.0):
+        if t < warmup:
+            return lr0 * (t + 1) / warmup
+        if t >= total:
+            return lr_min
+        return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * (t - warmup) / (total - warmup))) / 2
+    assert diagnosis("warmup_cosine", warmup_cosine) == "array_steps"
+
+
+def global_norm(grads):
+    return math.sqrt(sum(float(np.sum(g**2)) for g in grads.values()))
+
+
+@pytest.mark.parametrize("mistake, fn", [
+    ("per_array", lambda grads, max_norm: (
+        {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}, global_norm(grads))),
+    ("elementwise", lambda grads, max_norm: (
+        {k: np.clip(g, -max_norm, max_norm) for k, g in grads.items()}, global_norm(grads))),
+    ("always_scaled", lambda grads, max_norm: (
+        {k: g * max_norm / global_norm(grads) for k, g in grads.items()}, global_norm(grads))),
+    ("norm_after_clipping", lambda grads, max_norm: (
+        {k: g * min(1.0, max_norm / global_norm(grads)) for k, g in grads.items()}, min(global_norm(grads), max_norm))),
+])
+def test_clip_by_global_norm_mistakes(mistake, fn):
+    assert diagnosis("clip_by_global_norm", fn) == mistake
+
+
+def test_clipping_in_place_is_a_slip():
+    def clip_by_global_norm(grads, max_norm):
+        norm = global_norm(grads)
+        if norm > max_norm:
+            for g in grads.values():
+                g *= max_norm / norm
+        return grads, norm
+    result = run_check("clip_by_global_norm", clip_by_global_norm)
+    assert result.diagnosis == "mutated_input" and not result.passed, result.message
+
+
+TESTED_ONE_BY_ONE |= {("adamw", m) for m in (
+    "l2_in_gradient", "no_decay", "decay_without_lr", "decay_after_step", "no_bias_correction", "decay_sign",
+    "uphill", "state_lost", "hard_coded_learning_rate", "hard_coded_beta1", "hard_coded_beta2",
+    "hard_coded_epsilon", "hard_coded_weight_decay")} | {("warmup_cosine", m) for m in (
+        "warmup_from_zero", "cosine_over_total", "cosine_denominator_total", "lr_min_ignored", "no_floor")} | {
+    ("clip_by_global_norm", m) for m in ("per_array", "elementwise", "always_scaled", "norm_after_clipping")}

@@ -130,3 +130,29 @@ def test_training_rejects_mismatched_data(digits):
         train(MLP([64, 10]), digits.X_train, digits.y_train[:10], rule=optim.sgd, progress=False)
     with pytest.raises(ValueError, match="give both X_val and y_val"):
         train(MLP([64, 10]), digits.X_train, digits.y_train, X_val=digits.X_test, rule=optim.sgd, progress=False)
+
+
+def test_training_clips_the_gradients_with_the_function_given(digits):
+    seen = []
+
+    def clip(grads, max_norm):
+        seen.append(max_norm)
+        return optim.clip_by_global_norm(grads, max_norm)
+
+    def steps(**options):
+        net = MLP([64, 10], seed=0)
+        h = train(net, digits.X_train, digits.y_train, rule=optim.sgd, config={"learning_rate": 0.1}, epochs=1,
+                  progress=False, **options)
+        return net, h
+
+    net, h = steps(clip=(clip, 1e-3))
+    assert seen == [1e-3] * 15 and len(h.grad_norm) == 15 and min(h.grad_norm) > 1e-3
+    plain, h_plain = steps()
+    assert h_plain.grad_norm == [] and h.loss[0] == h_plain.loss[0]
+    start = MLP([64, 10], seed=0).params     # each clipped step moves the weights by lr * 1e-3 at most
+    moved = np.sqrt(sum(np.sum((net.params[k] - start[k]) ** 2) for k in start))
+    assert moved <= 15 * 0.1 * 1e-3 * (1 + 1e-4)
+    assert moved < np.sqrt(sum(np.sum((plain.params[k] - start[k]) ** 2) for k in start))
+    with pytest.raises(TypeError, match="clip must be None or a pair"):
+        train(MLP([64, 10]), digits.X_train, digits.y_train, rule=optim.sgd, progress=False,
+              clip=optim.clip_by_global_norm)

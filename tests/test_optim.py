@@ -313,3 +313,35 @@ def test_schedules_take_arrays_of_steps_and_reject_negative_steps(schedule, kwar
     assert isinstance(schedule(0.5, 3, **kwargs), float)
     with pytest.raises(ValueError, match="cannot be negative"):
         schedule(0.5, -1, **kwargs)
+
+
+def test_adamw_is_adam_plus_a_decay_of_the_old_weights():
+    rng = np.random.default_rng(0)
+    w, config_w, config_a = rng.normal(size=(3, 4)), {"weight_decay": 0.1, "learning_rate": 0.01}, {"learning_rate": 0.01}
+    for _ in range(4):
+        dw = rng.normal(size=w.shape)
+        next_a, config_a = optim.adam(w, dw, config_a)
+        next_w, config_w = optim.adamw(w, dw, config_w)
+        np.testing.assert_allclose(next_w, next_a - 0.01 * 0.1 * w, rtol=1e-12, atol=1e-15)
+        w = next_w
+    assert config_w["t"] == 4 and optim.adamw(w, w)[1]["weight_decay"] == 1e-2
+
+
+def test_warmup_cosine_ramps_decays_and_stays_at_lr_min():
+    t = np.arange(14)
+    lr = optim.warmup_cosine(1.0, t, 4, 10, lr_min=0.1)
+    np.testing.assert_allclose(lr[:4], [0.25, 0.5, 0.75, 1.0])
+    assert lr[4] == 1.0 and np.all(np.diff(lr[4:11]) < 0) and np.all(lr[10:] == 0.1)
+    assert [optim.warmup_cosine(1.0, int(k), 4, 10, lr_min=0.1) for k in t] == list(lr)
+    assert optim.warmup_cosine(0.5, 0, 0, 8) == 0.5
+    with pytest.raises(ValueError, match="warmup < total"):
+        optim.warmup_cosine(1.0, 0, 10, 10)
+
+
+def test_clip_by_global_norm_scales_all_arrays_together_and_copies():
+    grads = {"W1": np.array([[3.0, 0.0]]), "b1": np.array([4.0])}
+    clipped, norm = optim.clip_by_global_norm(grads, 1.0)
+    assert norm == 5.0 and np.allclose(clipped["W1"], [[0.6, 0.0]]) and np.allclose(clipped["b1"], [0.8])
+    assert grads["W1"].tolist() == [[3.0, 0.0]]
+    same, norm = optim.clip_by_global_norm(grads, 10.0)
+    assert norm == 5.0 and same["b1"] is not grads["b1"] and same["b1"].tolist() == [4.0]

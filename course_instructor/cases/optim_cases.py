@@ -423,6 +423,83 @@ ADAM = Spec(
 
 
 # --------------------------------------------------------------------------------------
+# AdamW
+# --------------------------------------------------------------------------------------
+
+def adamw_variant(w, dw, config=None, *, decay="decoupled", correct=True, decay_sign=1):
+    """AdamW with the usual mistakes as flags. ``decay``: ``"decoupled"`` (right),
+    ``"gradient"`` (L2: wd * w added to dw before the moments), ``"no_lr"`` (w - wd * w, not
+    times the learning rate), ``"after"`` (decay of the updated w), ``"none"`` (plain Adam);
+    ``correct``: bias correction; ``decay_sign``: -1 grows the weights."""
+    c = {**defaults(reference.adamw, ADAM_STATE), **(config or {})}
+    m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", 0) + 1
+    lr, wd = c["learning_rate"], decay_sign * c["weight_decay"]
+    g = dw + wd * w if decay == "gradient" else dw
+    m = c["beta1"] * m + (1 - c["beta1"]) * g
+    v = c["beta2"] * v + (1 - c["beta2"]) * g * g
+    m_hat, v_hat = (m / (1 - c["beta1"]**t), v / (1 - c["beta2"]**t)) if correct else (m, v)
+    adam_step = m_hat / (np.sqrt(v_hat) + c["epsilon"])
+    if decay == "decoupled":
+        next_w = w - lr * (adam_step + wd * w)
+    elif decay == "no_lr":
+        next_w = w - lr * adam_step - wd * w
+    elif decay == "after":
+        stepped = w - lr * adam_step
+        next_w = stepped - lr * wd * stepped
+    else:
+        next_w = w - lr * adam_step
+    return next_w.astype(w.dtype), {**c, "m": m, "v": v, "t": t}
+
+
+ADAMW = Spec(
+    exercise="adamw",
+    reference=reference.adamw,
+    cases=rule_cases(
+        reference.adamw, ADAM_STATE,
+        {"learning_rate": 0.05, "beta1": 0.5, "beta2": 0.9, "epsilon": 0.01, "weight_decay": 0.5},
+        rule_case("shape (2, 2), continuing from t=10 with m and v in the config, weight_decay=0.2", (2, 2),
+                  {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10,
+                   "weight_decay": 0.2, "learning_rate": 0.1},
+                  seed=31, hint="The config already holds m, v and t = 10: continue from them."),
+        *hidden_rule_cases(
+            reference.adamw, 372, {"learning_rate": 0.01, "weight_decay": 0.1},
+            trained_case("several steps with non-default weight decay, betas and learning rate: m, v and t carried "
+                         "between steps", (2, 3, 2),
+                         {"learning_rate": 0.02, "beta1": 0.8, "beta2": 0.95, "weight_decay": 0.3}, 371, steps=5),
+            trained_case("a few steps continuing from m, v and t already in the config, with a non-default weight "
+                         "decay and epsilon", (4,), {**stored_adam_state(373), "weight_decay": 0.05, "epsilon": 1e-3}, 374, steps=3,
+                         hint="The config already holds m, v and t: continue from them.")),
+    ),
+    mistakes=[
+        Mistake("l2_in_gradient", partial(adamw_variant, decay="gradient"),
+                "This is Adam with L2 regularization: you added weight_decay * w to the gradient, so the decay goes "
+                "through m and v and is divided by sqrt(v_hat). AdamW decouples it: run Adam on dw alone, then "
+                "w - learning_rate * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * w)."),
+        Mistake("no_decay", partial(adamw_variant, decay="none"),
+                "This is plain Adam: the weight decay is missing. Subtract learning_rate * weight_decay * w too."),
+        Mistake("decay_without_lr", partial(adamw_variant, decay="no_lr"),
+                "Your decay is weight_decay * w, not multiplied by the learning rate: in AdamW (as in PyTorch) each "
+                "step shrinks w by learning_rate * weight_decay * w."),
+        Mistake("decay_after_step", partial(adamw_variant, decay="after"),
+                "You decay the updated weights (after the Adam step): the decay uses the w you were given, "
+                "w - learning_rate * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * w)."),
+        Mistake("no_bias_correction", partial(adamw_variant, correct=False),
+                "This is AdamW without bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t) "
+                "before the update."),
+        Mistake("decay_sign", partial(adamw_variant, decay_sign=-1),
+                "Your decay has the wrong sign, so it makes the weights grow: subtract "
+                "learning_rate * weight_decay * w."),
+        *common_mistakes(reference.adamw, "AdamW", ADAM_STATE,
+                         ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay")),
+    ],
+    summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2, 2); float64 and float32; config None, partial and "
+            "non-default; continuing from stored state; 5 steps each",
+    rule="Adam's t, m, v, m_hat, v_hat; w - learning_rate * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * w), "
+         "with the w you were given.",
+)
+
+
+# --------------------------------------------------------------------------------------
 # Exponentially weighted averages
 # --------------------------------------------------------------------------------------
 
@@ -634,5 +711,132 @@ COSINE_RESTARTS = Spec(
     rule="lr_min + (lr0 - lr_min) * (1 + cos(pi * (t mod period) / period)) / 2, t counted from 0.",
 )
 
+
+
+def warmup_cosine_variant(lr0, t, warmup, total, lr_min=0.0, *, from_zero=False, span="after_warmup",
+                          use_min=True, floor=True):
+    """Warmup + cosine with the usual mistakes as flags: warmup lr0 * t / warmup (``from_zero``),
+    the cosine's phase t / total or (t - warmup) / total (``span`` "whole" or "denominator"),
+    lr_min left out, no floor after total (the cosine rises again)."""
+    t = np.asarray(t, dtype=float)
+    ramp = lr0 * (t if from_zero else t + 1) / max(warmup, 1)
+    if span == "whole":
+        phase = t / total
+    elif span == "denominator":
+        phase = (t - warmup) / total
+    else:
+        phase = (t - warmup) / (total - warmup)
+    if floor:
+        phase = np.minimum(phase, 1.0)
+    low = lr_min if use_min else 0.0
+    rate = np.where(t < warmup, ramp, low + (lr0 - low) * (1 + np.cos(np.pi * phase)) / 2)
+    return float(rate) if rate.ndim == 0 else rate
+
+
+WARMUP_COSINE = Spec(
+    exercise="warmup_cosine",
+    reference=reference.warmup_cosine,
+    cases=[schedule_case("lr0=0.1, warmup=3, total=10, lr_min=0 (the default), t = 0..13", 0.1, 14, warmup=3,
+                         total=10),
+           schedule_case("lr0=1.0, warmup=5, total=20, lr_min=0.1, t = 0..24", 1.0, 25, warmup=5, total=20,
+                         lr_min=0.1),
+           schedule_case("lr0=0.5, warmup=0 (no warmup), total=8, lr_min=0.05, t = 0..10", 0.5, 11, warmup=0,
+                         total=8, lr_min=0.05),
+           hidden_schedule_case("warmup then cosine to zero, for single steps and an array of steps", 0.3,
+                                warmup=10, total=40),
+           hidden_schedule_case("a short warmup, a non-zero lr_min and steps past the end", 0.6, warmup=4,
+                                total=23, lr_min=0.01)],
+    mistakes=[
+        Mistake("warmup_from_zero", partial(warmup_cosine_variant, from_zero=True),
+                "Your warmup starts at 0 (lr0 * t / warmup), so the first step does nothing: it is "
+                "lr0 * (t + 1) / warmup, reaching lr0 at t = warmup - 1."),
+        Mistake("cosine_over_total", partial(warmup_cosine_variant, span="whole"),
+                "Your cosine runs over the whole training, cos(pi * t / total): it starts after the warmup and "
+                "spans the remaining total - warmup steps, cos(pi * (t - warmup) / (total - warmup))."),
+        Mistake("cosine_denominator_total", partial(warmup_cosine_variant, span="denominator"),
+                "Your cosine's phase is (t - warmup) / total, so it never reaches lr_min: divide by the length of "
+                "the decay, total - warmup."),
+        Mistake("lr_min_ignored", partial(warmup_cosine_variant, use_min=False),
+                "Your rate decays to 0, ignoring lr_min: lr_min + (lr0 - lr_min) * (1 + cos(pi * phase)) / 2."),
+        Mistake("no_floor", partial(warmup_cosine_variant, floor=False),
+                "Your rate rises again after total steps (the cosine goes on): from t = total on it stays at "
+                "lr_min (clip the phase at 1, e.g. np.minimum)."),
+    ],
+    summary="warmups 3, 5 and 0; totals 10, 20, 8; lr_min default (0) and non-zero; steps past the end",
+    rule="lr0 * (t + 1) / warmup for t < warmup; lr_min + (lr0 - lr_min) * (1 + cos(pi * (t - warmup) / "
+         "(total - warmup))) / 2 until total; lr_min from total on; t counted from 0.",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Gradient clipping
+# --------------------------------------------------------------------------------------
+
+def clip_variant(grads, max_norm, *, per_array=False, elementwise=False, always=False, norm_after=False):
+    """Clipping with the usual mistakes as flags: each array by its own norm, np.clip of the
+    entries, scaling even when the norm is below max_norm, the norm returned after clipping."""
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    if elementwise:
+        clipped = {k: np.clip(g, -max_norm, max_norm) for k, g in grads.items()}
+    elif per_array:
+        clipped = {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}
+    else:
+        scale = max_norm / norm if (always or norm > max_norm) else 1.0
+        clipped = {k: g * scale for k, g in grads.items()}
+    if norm_after:
+        norm = float(np.sqrt(sum(np.sum(g * g) for g in clipped.values())))
+    return clipped, norm
+
+
+def clip_case(label, shapes, max_norm, seed, scales=None, hidden=False, hint=""):
+    """A case of ``clip_by_global_norm``: arrays named as ``MLP.loss`` names them, of ``shapes``,
+    each drawn N(0, 1) times its scale."""
+    rng = np.random.default_rng(seed)
+    scales = scales or [1.0] * len(shapes)
+    grads = {name: rng.normal(size=shape) * scale for name, shape, scale in
+             zip(("W1", "b1", "W2", "b2", "W3", "b3"), shapes, scales)}
+    return Case(label, {"grads": grads, "max_norm": max_norm}, hint, hidden=hidden, strict=not hidden,
+                rtol=1e-9, atol=1e-12)
+
+
+CLIP_BY_GLOBAL_NORM = Spec(
+    exercise="clip_by_global_norm",
+    reference=reference.clip_by_global_norm,
+    cases=[clip_case("W1 (3, 2) and b1 (2,), global norm above max_norm=1", [(3, 2), (2,)], 1.0, 40,
+                     scales=[2.0, 0.1], hint="The global norm is sqrt of the sum of every squared entry of every "
+                     "array; when it exceeds max_norm, every array is multiplied by max_norm / norm."),
+           clip_case("W1 (2, 3), b1 (3,), W2 (3, 2), b2 (2,), large entries, max_norm=2", [(2, 3), (3,), (3, 2), (2,)],
+                     2.0, 41, scales=[5.0, 1.0, 3.0, 0.5]),
+           clip_case("W1 (4,) and b1 (2,), global norm below max_norm=10: unchanged", [(4,), (2,)], 10.0, 42,
+                     hint="The norm is below max_norm: return the gradients unchanged (as new arrays)."),
+           clip_case("gradients of a two-layer network, far above the limit", [(5, 4), (4,), (4, 3), (3,)], 0.5, 401,
+                     scales=[10.0, 1.0, 20.0, 2.0], hidden=True),
+           clip_case("one large and one small array: they are scaled together", [(6,), (2, 2)], 1.5, 402,
+                     scales=[3.0, 0.05], hidden=True),
+           clip_case("a norm below the limit leaves the gradients as they are", [(3, 3), (3,)], 50.0, 403,
+                     hidden=True),
+           clip_case("three layers, entries larger than the limit", [(2, 4), (4,), (4, 4), (4,), (4, 2), (2,)], 0.8,
+                     404, scales=[4.0, 4.0, 4.0, 4.0, 4.0, 4.0], hidden=True)],
+    mistakes=[
+        Mistake("per_array", partial(clip_variant, per_array=True),
+                "You clip each array by its own norm, which changes the direction of the step: compute one global "
+                "norm over all arrays, sqrt(sum of np.sum(g**2) for every g), and scale them all by "
+                "max_norm / norm."),
+        Mistake("elementwise", partial(clip_variant, elementwise=True),
+                "You clip the entries (np.clip), which changes the direction of the step: scale every array by "
+                "max_norm / norm when the global norm exceeds max_norm."),
+        Mistake("always_scaled", partial(clip_variant, always=True),
+                "You scale the gradients even when their norm is below max_norm (and make small gradients larger): "
+                "scale only when norm > max_norm."),
+        Mistake("norm_after_clipping", partial(clip_variant, norm_after=True),
+                "Your clipped gradients are right, but the norm you return is the one after clipping: return the "
+                "norm before, so that the caller can see how large the gradients were."),
+    ],
+    summary="2 to 4 arrays named as MLP.loss names them; global norm above and below max_norm; large entries",
+    rule="norm = sqrt(sum over arrays of np.sum(g**2)); each g * max_norm / norm if norm > max_norm, else g; "
+         "return (clipped, norm) with the norm before clipping.",
+)
+
 SPECS = [SGD, SGD_MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, EWMA,
-         STEP_DECAY, EXPONENTIAL_DECAY, INVERSE_TIME_DECAY, COSINE_RESTARTS]
+         STEP_DECAY, EXPONENTIAL_DECAY, INVERSE_TIME_DECAY, COSINE_RESTARTS, ADAMW, WARMUP_COSINE,
+         CLIP_BY_GLOBAL_NORM]

@@ -13,7 +13,7 @@ __all__ = [
     "UpdateRule", "Series", "Schedule",
     "check_sgd", "check_sgd_momentum", "check_nesterov", "check_adagrad", "check_rmsprop", "check_adam",
     "check_ewma", "check_step_decay", "check_exponential_decay", "check_inverse_time_decay",
-    "check_cosine_restarts",
+    "check_cosine_restarts", "GlobalClip", "check_adamw", "check_warmup_cosine", "check_clip_by_global_norm",
 ]
 
 _NEW_ARRAYS = "Compute new arrays (next_w = w - ...), never `w -= ...`."
@@ -214,3 +214,54 @@ check_step_decay = define("step_decay", Schedule())
 check_exponential_decay = define("exponential_decay", Schedule())
 check_inverse_time_decay = define("inverse_time_decay", Schedule())
 check_cosine_restarts = define("cosine_restarts", Schedule())
+
+
+class GlobalClip(Protocol):
+    """``clipped, norm = clip(grads, max_norm)``, once, on a copy of ``grads`` (a dict name -> array).
+
+    Outputs: ``norm`` (the norm returned, a number) and ``clipped[<name>]`` for each array,
+    compared in float64. A changed input is a slip (``mutated_input``).
+
+    inputs: ``grads`` (dict name -> array), ``max_norm``.
+    """
+
+    def run(self, fn, inputs):
+        grads = inputs["grads"]
+        given = {name: g.copy() for name, g in grads.items()}
+        result = call_student(fn, given, inputs["max_norm"])
+        if not (isinstance(result, tuple) and len(result) == 2):
+            got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else type_name(result)
+            raise Finding("wrong_type", f"return `clipped, norm` (a tuple of 2), not {got}.")
+        clipped, norm = result
+        if not isinstance(clipped, dict):
+            raise Finding("wrong_type", f"clipped should be a dict name -> array like grads, got {type_name(clipped)}.")
+        missing = [name for name in grads if name not in clipped]
+        if missing:
+            raise Finding("wrong_type", f"clipped has no {missing[0]!r}: return one array per name in grads.",
+                          "clipped lacks one of the names in grads: return one array per name.")
+        norm = self.array(norm, "the norm you return")
+        if norm.ndim != 0:
+            raise Finding("wrong_shape", f"the norm should be one number, got an array of shape {norm.shape}.")
+        outputs = {"norm": norm}
+        for name, g in grads.items():
+            value = self.array(clipped[name], f"clipped[{name!r}]", "one of the clipped arrays")
+            if value.shape != g.shape:
+                raise shape_finding(f"clipped[{name!r}]", value.shape, f"grads[{name!r}]", g.shape,
+                                    "scale each array, keep its shape.")
+            outputs[f"clipped[{name!r}]"] = value
+        problems = []
+        for name, g in grads.items():
+            problems += self.unchanged(f"grads[{name!r}]", g, given[name],
+                                       "Return new arrays (g * scale), never `g *= scale`.")
+        return Observation(outputs, {}, problems)
+
+    def describe(self, output, index):
+        return f"{output} at {list(index)}" if index else output
+
+    def describe_safely(self, output, index):
+        return "the norm" if output == "norm" else "one of the clipped arrays"
+
+
+check_adamw = define("adamw", UpdateRule((*_LR, "beta1", "beta2", "epsilon", "weight_decay"), ("m", "v", "t")))
+check_warmup_cosine = define("warmup_cosine", Schedule())
+check_clip_by_global_norm = define("clip_by_global_norm", GlobalClip())

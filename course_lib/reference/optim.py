@@ -36,6 +36,7 @@ __all__ = [
     "sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "RULES",
     "ewma", "ewma_step", "debias", "rms_update",
     "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
+    "adamw", "warmup_cosine", "clip_by_global_norm",
 ]
 
 
@@ -248,6 +249,37 @@ def adam(w, dw, config=None):
     return next_w, config
 
 
+def adamw(w, dw, config=None):
+    """AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+
+    t, m, v, m_hat, v_hat as in Adam, then
+    w = w - learning_rate * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * w)
+
+    The decay uses the old w and is multiplied by the learning rate but not divided by
+    sqrt(v_hat): every weight shrinks by the same factor 1 - learning_rate * weight_decay,
+    whatever its gradients (PyTorch's torch.optim.AdamW; its default weight_decay is 1e-2).
+
+    config:
+        learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8), weight_decay (1e-2)
+        m, v: state, zeros like w at the start; t: the number of steps taken (0 at the start)
+    """
+    _check_arrays("adamw", w, dw)
+    config = _settings("adamw", config,
+                       {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                        "weight_decay": 1e-2},
+                       ("m", "v", "t"), w)
+    beta1, beta2 = config["beta1"], config["beta2"]
+    t = config["t"] + 1
+    m = ewma_step(config["m"], dw, beta1)
+    v = ewma_step(config["v"], dw * dw, beta2)
+    root_correction2 = math.sqrt(1 - beta2**t)
+    learning_rate_t = config["learning_rate"] * root_correction2 / (1 - beta1**t)
+    decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
+    next_w = rms_update(decayed, m, v, learning_rate_t, config["epsilon"] * root_correction2)
+    config.update(m=m, v=v, t=t)
+    return next_w.astype(w.dtype, copy=False), config
+
+
 RULES = {rule.__name__: rule for rule in (sgd, sgd_momentum, nesterov, adagrad, rmsprop, adam)}
 """Every update rule by name, in the order the course teaches them."""
 
@@ -331,3 +363,46 @@ def cosine_restarts(lr0, t, period, lr_min=0.0):
         raise ValueError(f"cosine_restarts: period must be a positive number of steps, got {period!r}")
     phase = np.mod(t, period) / period
     return _scalar_or_array(lr_min + (lr0 - lr_min) * (1 + np.cos(math.pi * phase)) / 2)
+
+
+def warmup_cosine(lr0, t, warmup, total, lr_min=0.0):
+    """Linear warmup, then one cosine decay (Loshchilov & Hutter, 2017; Goyal et al., 2017).
+
+    - ``lr0 * (t + 1) / warmup`` for ``t < warmup`` (the first step is not 0; step
+      ``warmup - 1`` reaches lr0),
+    - ``lr_min + (lr0 - lr_min) * (1 + cos(pi * (t - warmup) / (total - warmup))) / 2`` for
+      ``warmup <= t < total``,
+    - ``lr_min`` from ``total`` on.
+    """
+    _check_step("warmup_cosine", t)
+    if not 0 <= warmup < total:
+        raise ValueError(f"warmup_cosine: need 0 <= warmup < total, got warmup={warmup!r}, total={total!r}")
+    t = np.asarray(t, dtype=float)
+    ramp = lr0 * (t + 1) / max(warmup, 1)
+    phase = np.clip((t - warmup) / (total - warmup), 0.0, 1.0)
+    cosine = lr_min + (lr0 - lr_min) * (1 + np.cos(math.pi * phase)) / 2
+    return _scalar_or_array(np.where(t < warmup, ramp, cosine))
+
+
+# --------------------------------------------------------------------------------------
+# Gradient clipping
+# --------------------------------------------------------------------------------------
+
+def clip_by_global_norm(grads, max_norm):
+    """Rescale all gradients together so that their global norm is at most ``max_norm``.
+
+    norm = sqrt(sum over arrays g of sum(g**2)); each g becomes g * max_norm / norm when
+    norm > max_norm, and is unchanged otherwise (Pascanu et al., 2013;
+    torch.nn.utils.clip_grad_norm_). The direction of the whole step is kept.
+
+    grads: dict name -> array (as ``MLP.loss`` returns). Returns ``(clipped, norm)``: a new
+    dict of new arrays, and the norm before clipping (a float). ``grads`` is not changed.
+    """
+    if not isinstance(grads, dict):
+        raise TypeError(f"clip_by_global_norm: grads must be a dict name -> array, got {type(grads).__name__}")
+    if not max_norm > 0:
+        raise ValueError(f"clip_by_global_norm: max_norm must be > 0, got {max_norm!r}")
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return {name: np.asarray(g) * scale if scale != 1.0 else np.array(g, copy=True)
+            for name, g in grads.items()}, norm
