@@ -1,12 +1,13 @@
 """A small fully connected network built from ``course_lib.layers`` and the student's own parts.
 
-Each hidden layer is  affine -> [batchnorm] -> activation -> [dropout];  the last layer is
-affine, followed by the softmax cross-entropy loss. Parameters live in ``model.params``:
-``W1, b1, ..., WL, bL`` and, with batchnorm, ``gamma1, beta1, ...`` for the hidden layers.
+Each hidden layer is  affine -> [batchnorm or layernorm] -> activation -> [dropout];  the last
+layer is affine, followed by the softmax cross-entropy loss. Parameters live in ``model.params``:
+``W1, b1, ..., WL, bL`` and, with batchnorm or layernorm, ``gamma1, beta1, ...`` for the hidden
+layers.
 
 The parts students write are passed in as functions, so a network trains on the student's own
-code: the initializer (``xavier``/``he``, notebook 03), batchnorm's forward/backward pair
-(notebook 04), dropout's pair and the L2 penalty (notebook 05).
+code: the initializer (``xavier``/``he``, notebook 03), batchnorm's or layernorm's
+forward/backward pair (notebook 04), dropout's pair and the L2 penalty (notebook 05).
 
 >>> from course_lib import init
 >>> net = MLP([64, 32, 10], init=init.normal(0.1))
@@ -48,6 +49,9 @@ class MLP:
         your ``he`` or ``xavier``.
     batchnorm: None, or ``(batchnorm_forward, batchnorm_backward)``: normalize each hidden layer's
         pre-activations with these functions (yours from notebook 04).
+    layernorm: None, or ``(layernorm_forward, layernorm_backward)`` (notebook 04), instead of
+        batchnorm: each example's pre-activations normalized over the layer's units, with
+        ``ln_params[i]`` (a dict, ``{}``: the default eps) as each layer's ln_param.
     dropout: probability of dropping a hidden unit in training (0 for none); with dropout > 0,
         ``dropout_layer=(dropout_forward, dropout_backward)`` (yours from notebook 05).
     weight_decay: L2 penalty strength lam (loss + lam/2 * sum ||W||^2, weights only, not biases);
@@ -56,7 +60,7 @@ class MLP:
     """
 
     def __init__(self, sizes, activation="relu", init=0.1, batchnorm=None, dropout=0.0, weight_decay=0.0,
-                 seed=0, dtype=np.float32, dropout_layer=None, penalty=None):
+                 seed=0, dtype=np.float32, dropout_layer=None, penalty=None, layernorm=None):
         if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
             raise ValueError(f"MLP: sizes must be at least [inputs, classes] of positive integers, got {sizes!r}")
         if activation not in ACTIVATIONS:
@@ -66,6 +70,9 @@ class MLP:
         if weight_decay < 0:
             raise ValueError(f"MLP: weight_decay must be >= 0, got {weight_decay!r}")
         self.batchnorm = _pair("batchnorm", batchnorm, "batchnorm_forward, batchnorm_backward")
+        self.layernorm = _pair("layernorm", layernorm, "layernorm_forward, layernorm_backward")
+        if self.batchnorm and self.layernorm:
+            raise ValueError("MLP: give batchnorm or layernorm, not both")
         self.dropout_layer = _pair("dropout_layer", dropout_layer, "dropout_forward, dropout_backward")
         if dropout > 0 and self.dropout_layer is None:
             raise ValueError("MLP: dropout > 0 needs dropout_layer=(dropout_forward, dropout_backward): "
@@ -81,10 +88,11 @@ class MLP:
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             self.params[f"W{i}"] = np.asarray(make(fan_in, fan_out, self.rng), dtype=self.dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
-            if batchnorm and i < len(sizes) - 1:
+            if (batchnorm or layernorm) and i < len(sizes) - 1:
                 self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)
                 self.params[f"beta{i}"] = np.zeros(fan_out, dtype=self.dtype)
         self.bn_params = [{"mode": "train"} for _ in range(len(sizes) - 2)]
+        self.ln_params = [{} for _ in range(len(sizes) - 2)]
 
     @property
     def num_layers(self):
@@ -103,6 +111,9 @@ class MLP:
                 bn_param = self.bn_params[i - 1]
                 bn_param["mode"] = mode
                 h, bn = self.batchnorm[0](h, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_param)
+            elif self.layernorm:
+                h, bn = self.layernorm[0](h, self.params[f"gamma{i}"], self.params[f"beta{i}"],
+                                          self.ln_params[i - 1])
             h, act = act_forward(h)
             activations.append(h)
             drop = None
@@ -151,7 +162,8 @@ class MLP:
                 dh = self.dropout_layer[1](dh, drop)
             dh = act_backward(dh, act)
             if bn is not None:
-                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = self.batchnorm[1](dh, bn)
+                normalize = self.batchnorm or self.layernorm
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = normalize[1](dh, bn)
             if i > 1:
                 dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine)
             else:

@@ -375,3 +375,195 @@ def test_the_backward_check_prints_one_verdict(capsys):
     assert check_batchnorm_backward(batchnorm_backward) is None
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.startswith("✓ batchnorm_backward: ")
+
+
+# ================================================================ layernorm_forward
+# Written as students write it: a dict cache (this course's notebook) or CS231n's transpose trick
+# (layernorm as batchnorm on x.T, a tuple cache of every intermediate).
+
+def ln_forward(x, gamma, beta, ln_param, axis=1, ddof=0, eps_place="inside", eps=None, swap=False):
+    eps = ln_param.get("eps", 1e-5) if eps is None else eps
+    mean = x.mean(axis=axis, keepdims=True)
+    var = ((x - mean) ** 2).sum(axis=axis, keepdims=True) / (x.shape[axis] - ddof)
+    std = np.sqrt(var + eps) if eps_place == "inside" else np.sqrt(var) + (eps if eps_place == "outside" else 0)
+    x_hat = (x - mean) / std
+    scale, shift = (beta, gamma) if swap else (gamma, beta)
+    return scale * x_hat + shift, {"x_hat": x_hat, "std": std, "gamma": gamma}
+
+
+def ln_forward_cs231n(x, gamma, beta, ln_param):
+    """CS231n's layernorm: the batchnorm graph, node by node, on x.T."""
+    eps = ln_param.get("eps", 1e-5)
+    xt = x.T                                   # (D, N): the features are now the "batch"
+    mu = xt.mean(axis=0)
+    xmu = xt - mu
+    var = (xmu ** 2).mean(axis=0)
+    sqrtvar = np.sqrt(var + eps)
+    ivar = 1.0 / sqrtvar
+    xhat = (xmu * ivar).T
+    return gamma * xhat + beta, (xhat, gamma, xmu, ivar, sqrtvar, var, eps)
+
+
+def test_the_layernorm_forwards_pass():
+    for fn in (ln_forward, ln_forward_cs231n, batchnorm.layernorm_forward):
+        result = run_check("layernorm_forward", fn)
+        assert result.passed and result.message.startswith("✓ layernorm_forward: 4 cases passed"), result.message
+
+
+def test_a_layernorm_forward_stub_is_not_implemented_yet():
+    assert diagnosis("layernorm_forward", stub) == "not_implemented"
+
+
+@pytest.mark.parametrize("flags, mistake", [
+    ({"axis": 0}, "normalized_over_batch"),
+    ({"ddof": 1}, "unbiased_variance"),
+    ({"eps_place": "outside"}, "eps_outside_root"),
+    ({"eps_place": "none"}, "no_eps"),
+    ({"eps": 1e-5}, "hard_coded_eps"),
+    ({"swap": True}, "gamma_beta_swapped"),
+])
+def test_a_layernorm_forward_mistake_is_named(flags, mistake):
+    def wrong(x, gamma, beta, ln_param):
+        return ln_forward(x, gamma, beta, ln_param, **flags)
+    assert diagnosis("layernorm_forward", wrong) == mistake
+
+
+def test_the_batchnorm_forward_as_layernorm_is_named():
+    def batchnorm_instead(x, gamma, beta, ln_param):     # the batchnorm of this notebook, reused
+        return batchnorm.batchnorm_forward(x, gamma, beta, {**ln_param, "mode": "train"})
+    result = run_check("layernorm_forward", batchnorm_instead)
+    assert result.diagnosis == "normalized_over_batch" and "axis=1" in result.message, result.message
+
+
+def test_a_cs231n_layernorm_without_the_transpose_is_named():
+    def forgets_the_transpose(x, gamma, beta, ln_param):
+        eps = ln_param.get("eps", 1e-5)
+        xmu = x - x.mean(axis=0)
+        ivar = 1.0 / np.sqrt((xmu ** 2).mean(axis=0) + eps)
+        return gamma * (xmu * ivar) + beta, None
+    assert diagnosis("layernorm_forward", forgets_the_transpose) == "normalized_over_batch"
+
+
+def test_a_layernorm_forward_that_writes_eps_into_ln_param_is_named():
+    def stores_eps(x, gamma, beta, ln_param):
+        ln_param.setdefault("eps", 1e-5)
+        return ln_forward(x, gamma, beta, ln_param)
+    result = run_check("layernorm_forward", stores_eps)
+    assert result.diagnosis == "mutated_input" and "ln_param" in result.message, result.message
+
+
+def test_a_layernorm_forward_that_centres_x_in_place_is_named():
+    def centres_x_in_place(x, gamma, beta, ln_param):
+        x -= x.mean(axis=1, keepdims=True)
+        return ln_forward(x, gamma, beta, ln_param)
+    assert "mutated_input" in {diagnosis("layernorm_forward", centres_x_in_place),
+                               *run_check("layernorm_forward", centres_x_in_place).slips}
+
+
+# ================================================================ layernorm_backward
+# The check finds the student's forward as `layernorm_forward` in the backward's globals.
+
+layernorm_forward = ln_forward
+
+
+def ln_backward(dout, cache, axis=1, mean_term=True, var_term=True, with_gamma=True, param_axis=0):
+    x_hat, std, gamma = cache["x_hat"], cache["std"], cache["gamma"]
+    g = gamma * dout if with_gamma else dout
+    dx = g
+    if mean_term:
+        dx = dx - g.mean(axis=axis, keepdims=True)
+    if var_term:
+        dx = dx - x_hat * (g * x_hat).mean(axis=axis, keepdims=True)
+    return dx / std, (dout * x_hat).sum(axis=param_axis), dout.sum(axis=param_axis)
+
+
+def layernorm_backward(dout, cache):
+    return ln_backward(dout, cache)
+
+
+def ln_backward_cs231n(dout, cache, mean_term=True, var_term=True):
+    """CS231n's staged backward through the graph of ln_forward_cs231n (on the transposes)."""
+    xhat, gamma, xmu, ivar, sqrtvar, var, eps = cache
+    dbeta, dgamma = dout.sum(axis=0), (dout * xhat).sum(axis=0)
+    dxhat = (dout * gamma).T                     # (D, N)
+    n = dxhat.shape[0]
+    divar = (dxhat * xmu).sum(axis=0)
+    dxmu1 = dxhat * ivar
+    dsqrtvar = -divar / sqrtvar ** 2
+    dvar = 0.5 * dsqrtvar / np.sqrt(var + eps) if var_term else 0 * dsqrtvar
+    dxmu2 = 2 * xmu * np.ones_like(xmu) * dvar / n
+    dx1 = dxmu1 + dxmu2
+    dmu = -dx1.sum(axis=0) if mean_term else 0 * dx1.sum(axis=0)
+    dx = dx1 + dmu / n
+    return dx.T, dgamma, dbeta
+
+
+def ln_with_forward(backward_fn, forward_fn):
+    """``backward_fn`` as if defined in a notebook whose layernorm_forward is ``forward_fn``."""
+    return types.FunctionType(backward_fn.__code__, {**globals(), "layernorm_forward": forward_fn},
+                              backward_fn.__name__, backward_fn.__defaults__, backward_fn.__closure__)
+
+
+def test_the_layernorm_backwards_pass():
+    result = run_check("layernorm_backward", layernorm_backward)
+    assert result.passed and result.message.startswith("✓ layernorm_backward: 2 cases passed"), result.message
+
+    def staged(dout, cache):
+        return ln_backward_cs231n(dout, cache)
+    assert run_check("layernorm_backward", ln_with_forward(staged, ln_forward_cs231n)).passed
+    assert run_check("layernorm_backward",
+                     ln_with_forward(batchnorm.layernorm_backward, batchnorm.layernorm_forward)).passed
+
+
+def test_a_layernorm_backward_without_its_forward_is_named():
+    assert diagnosis("layernorm_backward", ln_with_forward(layernorm_backward, None)) == "no_forward"
+    result = run_check("layernorm_backward", ln_with_forward(layernorm_backward, stub))
+    assert result.diagnosis == "forward_not_implemented" and "layernorm_forward" in result.message
+
+    def over_the_batch(x, gamma, beta, ln_param):
+        return ln_forward(x, gamma, beta, ln_param, axis=0)
+    result = run_check("layernorm_backward", ln_with_forward(layernorm_backward, over_the_batch))
+    assert result.diagnosis == "forward_wrong" and "check_layernorm_forward" in result.message
+
+
+@pytest.mark.parametrize("flags, mistake", [
+    ({"mean_term": False, "var_term": False}, "statistics_as_constants"),
+    ({"axis": 0}, "batchnorm_backward_axis"),
+    ({"var_term": False}, "no_variance_term"),
+    ({"mean_term": False}, "no_mean_term"),
+    ({"with_gamma": False}, "dx_without_gamma"),
+    ({"param_axis": 1}, "params_wrong_axis"),
+])
+def test_a_layernorm_backward_mistake_is_named(flags, mistake):
+    def wrong(dout, cache):
+        return ln_backward(dout, cache, **flags)
+    assert diagnosis("layernorm_backward", wrong) == mistake
+
+
+@pytest.mark.parametrize("flags, mistake", [
+    ({"mean_term": False, "var_term": False}, "statistics_as_constants"),
+    ({"var_term": False}, "no_variance_term"),
+    ({"mean_term": False}, "no_mean_term"),
+])
+def test_a_cs231n_layernorm_backward_mistake_is_named(flags, mistake):
+    def wrong(dout, cache):
+        return ln_backward_cs231n(dout, cache, **flags)
+    assert diagnosis("layernorm_backward", ln_with_forward(wrong, ln_forward_cs231n)) == mistake
+
+
+def test_batchnorms_backward_reused_for_layernorm_is_named():
+    def copied_from_batchnorm(dout, cache):
+        return batchnorm.batchnorm_backward(dout, cache)
+    def bn_shaped_forward(x, gamma, beta, ln_param):   # a cache batchnorm_backward can read
+        out, cache = batchnorm.layernorm_forward(x, gamma, beta, ln_param)
+        return out, batchnorm.BatchnormCache(cache.x_hat, gamma, cache.inv_std, "train")
+    result = run_check("layernorm_backward", ln_with_forward(copied_from_batchnorm, bn_shaped_forward))
+    assert result.diagnosis == "batchnorm_backward_axis", result.message
+
+
+def test_a_layernorm_backward_that_scales_dout_in_place_is_named():
+    def scales_dout_in_place(dout, cache):
+        dout *= cache["gamma"]
+        return ln_backward(dout, cache, with_gamma=False)
+    result = run_check("layernorm_backward", scales_dout_in_place)
+    assert result.passed is False and "mutated_input" in {result.diagnosis, *result.slips}

@@ -59,7 +59,8 @@ def reference(name):
 
 HIDDEN_CASES = load_hidden(HIDDEN)
 SPECS = build.specs()
-FORWARDS = {"batchnorm_backward": "batchnorm_forward", "dropout_backward": "dropout_forward"}
+FORWARDS = {"batchnorm_backward": "batchnorm_forward", "dropout_backward": "dropout_forward",
+            "layernorm_backward": "layernorm_forward"}
 """A backward's check calls the forward defined next to it: here, the reference's."""
 
 
@@ -73,7 +74,8 @@ def test_every_graded_function_has_hidden_cases():
     graded = {"numerical_gradient", "gradient_descent", "ewma", "sgd", "sgd_momentum", "nesterov", "adagrad",
               "rmsprop", "adam", "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
               "adamw", "warmup_cosine", "clip_by_global_norm",
-              "xavier", "he", "batchnorm_forward", "batchnorm_backward", "l2_penalty", "dropout_forward",
+              "xavier", "he", "batchnorm_forward", "batchnorm_backward", "layernorm_forward",
+              "layernorm_backward", "l2_penalty", "dropout_forward",
               "dropout_backward", "train_val_split", "log_uniform", "random_search"}
     assert set(HIDDEN_CASES) == set(SPECS) == graded
 

@@ -162,3 +162,46 @@ def test_dropout_backward():
 def test_dropout_rejects_bad_parameters(param, message):
     with pytest.raises(ValueError, match=message):
         regularization.dropout_forward(np.ones(3), param)
+
+
+# ---------------------------------------------------------------- layernorm
+
+def test_layernorm_rows_have_mean_0_and_variance_1_before_gamma_and_beta():
+    x = RNG.standard_normal((4, 300)) * np.array([[0.5], [2.0], [5.0], [1.0]]) + np.array([[3.0], [-1.0], [0], [9]])
+    out, cache = batchnorm.layernorm_forward(x, np.ones(300), np.zeros(300), {})
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=1), x.var(1) / (x.var(1) + 1e-5), rtol=1e-12)
+    gamma, beta = RNG.uniform(0.5, 2, 300), RNG.standard_normal(300)
+    np.testing.assert_allclose(batchnorm.layernorm_forward(x, gamma, beta, {})[0], gamma * out + beta, rtol=1e-12)
+
+
+def test_layernorm_is_batchnorm_on_the_transpose():
+    x = RNG.standard_normal((5, 7)) * 2 + 1
+    ln, _ = batchnorm.layernorm_forward(x, np.ones(7), np.zeros(7), {"eps": 0.01})
+    bn, _ = batchnorm.batchnorm_forward(x.T, np.ones(5), np.zeros(5), {"mode": "train", "eps": 0.01})
+    np.testing.assert_allclose(ln, bn.T, rtol=1e-12)
+
+
+def test_layernorm_of_an_example_does_not_depend_on_its_batch():
+    x = RNG.standard_normal((6, 4))
+    gamma, beta = RNG.standard_normal(4), RNG.standard_normal(4)
+    whole, _ = batchnorm.layernorm_forward(x, gamma, beta, {})
+    alone, _ = batchnorm.layernorm_forward(x[2:3], gamma, beta, {})
+    np.testing.assert_allclose(alone, whole[2:3], rtol=1e-12)
+
+
+@pytest.mark.parametrize("eps", [1e-5, 0.1])
+def test_layernorm_backward(eps):
+    x, gamma, beta = RNG.standard_normal((6, 5)) * 3 + 1, RNG.standard_normal(5), RNG.standard_normal(5)
+    forward = lambda x, gamma, beta: batchnorm.layernorm_forward(x, gamma, beta, {"eps": eps})  # noqa: E731
+    check_backward(forward, batchnorm.layernorm_backward, [x, gamma, beta], tolerance=1e-6)
+
+
+def test_layernorm_changes_nothing_it_is_given_and_rejects_bad_shapes():
+    x, ln_param = RNG.standard_normal((4, 3)), {"eps": 1e-3}
+    saved = x.copy()
+    batchnorm.layernorm_forward(x, np.ones(3), np.zeros(3), ln_param)
+    np.testing.assert_array_equal(x, saved)
+    assert ln_param == {"eps": 1e-3}
+    with pytest.raises(ValueError, match=r"expected x \(N, D\), gamma \(D,\)"):
+        batchnorm.layernorm_forward(x, np.ones(4), np.zeros(3), {})

@@ -156,3 +156,43 @@ def test_training_clips_the_gradients_with_the_function_given(digits):
     with pytest.raises(TypeError, match="clip must be None or a pair"):
         train(MLP([64, 10]), digits.X_train, digits.y_train, rule=optim.sgd, progress=False,
               clip=optim.clip_by_global_norm)
+
+
+LAYERNORM = (batchnorm.layernorm_forward, batchnorm.layernorm_backward)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_layernorm_network_gradients_match_central_differences(activation):
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((7, 6)), rng.integers(0, 4, 7)
+    net = MLP([6, 9, 5, 4], activation=activation, init=reference_init.xavier, layernorm=LAYERNORM,
+              dtype=np.float64, seed=4)
+    net.params["beta1"] = rng.normal(0, 0.5, 9)    # off the defaults, so that no gradient is 0 by symmetry
+    net.params["gamma2"] = rng.uniform(0.5, 1.5, 5)
+    _, grads = net.loss(X, y)
+    assert sorted(grads) == sorted(net.params)
+    for name, value in net.params.items():
+        def f(v, name=name):
+            saved, net.params[name] = net.params[name], v
+            try:
+                return net.loss(X, y)[0]
+            finally:
+                net.params[name] = saved
+        assert rel_error(numerical_gradient(f, value), grads[name]) < 1e-6, name
+
+
+def test_layernorm_network_is_the_same_in_train_and_test_mode_and_per_example():
+    X = np.random.default_rng(5).standard_normal((6, 8))
+    net = MLP([8, 7, 7, 3], layernorm=LAYERNORM, dtype=np.float64, seed=1)
+    assert sorted(net.params) == sorted(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"])
+    train_mode = net._forward(X, "train")[0]
+    np.testing.assert_allclose(net.scores(X), train_mode, rtol=1e-12)
+    np.testing.assert_allclose(net.scores(X[:1]), train_mode[:1], rtol=1e-12)   # alone or in a batch
+    assert net.ln_params == [{}, {}] and net.bn_params == [{"mode": "train"}, {"mode": "train"}]
+
+
+def test_network_rejects_batchnorm_and_layernorm_together():
+    with pytest.raises(ValueError, match="batchnorm or layernorm, not both"):
+        MLP([5, 4, 3], batchnorm=BATCHNORM, layernorm=LAYERNORM)
+    with pytest.raises(ValueError, match="layernorm must be None or a pair of functions"):
+        MLP([5, 4, 3], layernorm=True)

@@ -1,5 +1,5 @@
 """Build time: the cases and the known mistakes of notebook 04's checks (``batchnorm_forward``,
-``batchnorm_backward``).
+``batchnorm_backward``, ``layernorm_forward``, ``layernorm_backward``).
 
 Inputs are rounded to three decimals (exact in JSON), with features of different means and
 scales, N != D, gamma != 1 and beta != 0, so that no mistake hides behind a symmetry. One
@@ -244,4 +244,156 @@ BACKWARD = Spec(
          "mode dx = gamma * dout / sqrt(running_var + eps).",
 )
 
-SPECS = [FORWARD, BACKWARD]
+
+
+# --------------------------------------------------------------------------------------
+# Layer normalization (Ba, Kiros & Hinton, 2016): the same pair along the other axis
+# --------------------------------------------------------------------------------------
+
+from course_lib.reference.batchnorm import layernorm_forward  # noqa: E402,F401 -- the backward mistakes' forward
+
+
+def ln_forward_variant(x, gamma, beta, ln_param, *, axis=1, ddof=0, eps_place="inside", hard_coded_eps=False,
+                       swap_gamma_beta=False):
+    """Layernorm's forward with the usual mistakes as flags: statistics over ``axis`` (0 is
+    batchnorm's), the variance's ``ddof``, eps ``"inside"``/``"outside"`` the root or ``"none"``,
+    eps fixed at its default, gamma and beta swapped."""
+    eps = 1e-5 if hard_coded_eps else ln_param.get("eps", 1e-5)
+    mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, ddof=ddof, keepdims=True)
+    std = {"inside": np.sqrt(var + eps), "outside": np.sqrt(var) + eps, "none": np.sqrt(var)}[eps_place]
+    scale, shift = (beta, gamma) if swap_gamma_beta else (gamma, beta)
+    return scale * (x - mu) / std + shift, None
+
+
+def rows(rng, n, d, quiet_row=None):
+    """(n, d) examples, each row with its own mean (-2 to 2) and scale (0.5 to 3), rounded to 3
+    decimals; row ``quiet_row`` has a tiny spread (0.05), where the place of eps matters."""
+    scales = rng.uniform(0.5, 3.0, (n, 1))
+    if quiet_row is not None:
+        scales[quiet_row] = 0.05
+    return np.round(rng.normal(size=(n, d)) * scales + rng.uniform(-2, 2, (n, 1)), 3)
+
+
+def ln_case(label, seed, n, d, ln_param=None, quiet_row=None, hint="", hidden=False):
+    rng = np.random.default_rng(seed)
+    x = rows(rng, n, d, quiet_row)
+    gamma, beta = np.round(rng.uniform(0.5, 2.0, d), 3), np.round(rng.normal(0, 1, d), 3)
+    extra = {"hidden": True, "strict": False} if hidden else {}
+    return Case(label, {"x": x, "gamma": gamma, "beta": beta, "ln_param": dict(ln_param or {})}, hint,
+                **TOLERANCE, **extra)
+
+
+LN_FORWARD = Spec(
+    exercise="layernorm_forward",
+    reference=reference.layernorm_forward,
+    cases=[
+        ln_case("N=4, D=6, ln_param = {} (the default eps)", seed=41, n=4, d=6,
+                hint="Normalize each row (example) over its D features: mean and var over axis 1, keepdims=True."),
+        ln_case("N=5, D=3, eps=0.01, one example with a tiny spread", seed=42, n=5, d=3, ln_param={"eps": 0.01},
+                quiet_row=2),
+        ln_case("N=1, D=5: one example alone", seed=43, n=1, d=5,
+                hint="A single example is normalized over its own features, whatever the batch."),
+        ln_case("N=6, D=4, float64, every row on its own scale", seed=44, n=6, d=4),
+        ln_case("a batch with the default eps", seed=601, n=7, d=5, hidden=True),
+        ln_case("a non-default eps, with an example of tiny spread", seed=602, n=6, d=4, ln_param={"eps": 0.05},
+                quiet_row=1, hidden=True),
+        ln_case("a single example", seed=603, n=1, d=8, hidden=True),
+        Case("x, gamma, beta and ln_param are not changed in place, and out is right",
+             ln_case("", seed=604, n=3, d=5, ln_param={"eps": 1e-3}).inputs, hidden=True, **TOLERANCE),
+    ],
+    mistakes=[
+        Mistake("normalized_over_batch", partial(ln_forward_variant, axis=0),
+                "You normalize each feature over the batch (axis 0): that is batchnorm. Layernorm normalizes "
+                "each example over its own D features: x.mean(axis=1, keepdims=True), x.var(axis=1, "
+                "keepdims=True)."),
+        Mistake("unbiased_variance", partial(ln_forward_variant, ddof=1),
+                "This is the unbiased variance (divided by D - 1, ddof=1): layernorm normalizes with each "
+                "row's biased variance, x.var(axis=1, keepdims=True)."),
+        Mistake("eps_outside_root", partial(ln_forward_variant, eps_place="outside"),
+                "eps is added to the std, (x - mean) / (sqrt(var) + eps): it belongs inside the root, "
+                "(x - mean) / sqrt(var + eps)."),
+        Mistake("no_eps", partial(ln_forward_variant, eps_place="none"),
+                "eps is missing: divide by sqrt(var + eps), with eps = ln_param.get('eps', 1e-5), so that an "
+                "example whose features are all equal does not divide by zero."),
+        Mistake("hard_coded_eps", partial(ln_forward_variant, hard_coded_eps=True),
+                "eps is fixed at its default 1e-5: read it with ln_param.get('eps', 1e-5)."),
+        Mistake("gamma_beta_swapped", partial(ln_forward_variant, swap_gamma_beta=True),
+                "gamma and beta are swapped: out = gamma * x_hat + beta (gamma scales, beta shifts)."),
+    ],
+    summary="N=4 D=6, N=5 D=3 with eps=0.01, a single example, rows on their own scales",
+    rule="x_hat = (x - mean) / sqrt(var + eps) with each row's mean and biased variance (axis 1, over the D "
+         "features), out = gamma * x_hat + beta; no running statistics, no mode.",
+)
+
+
+def ln_backward_variant(dout, cache, *, axis=1, mean_term=True, var_term=True, gamma_in_dx=True, param_axis=0):
+    """Layernorm's backward (on the reference's cache) with the usual mistakes as flags: the
+    means of dx taken over ``axis`` (0 is batchnorm's backward), without the term from the mean
+    or from the variance, without gamma; dgamma and dbeta summed over ``param_axis``."""
+    x_hat, inv_std = cache.x_hat, cache.inv_std
+    dx_hat = dout * cache.gamma if gamma_in_dx else dout
+    dx = dx_hat
+    if mean_term:
+        dx = dx - dx_hat.mean(axis=axis, keepdims=True)
+    if var_term:
+        dx = dx - x_hat * (dx_hat * x_hat).mean(axis=axis, keepdims=True)
+    return dx * inv_std, (dout * x_hat).sum(axis=param_axis), dout.sum(axis=param_axis)
+
+
+def ln_backward_mistake(**flags):
+    """A wrong backward as a plain function: the check finds ``layernorm_forward`` in its globals."""
+    def wrong_backward(dout, cache):
+        return ln_backward_variant(dout, cache, **flags)
+    return wrong_backward
+
+
+def ln_backward_case(label, seed, n, d, ln_param=None, hidden=False):
+    rng = np.random.default_rng(seed)
+    x = rows(rng, n, d)
+    gamma, beta = np.round(rng.uniform(0.5, 2.0, d), 3), np.round(rng.normal(0, 1, d), 3)
+    dout = np.round(rng.normal(0, 1, (n, d)), 3)
+    ln_param = dict(ln_param or {})
+    out, _ = reference.layernorm_forward(x, gamma, beta, dict(ln_param))
+    extra = {"hidden": True, "strict": False, "rtol": 1e-5, "atol": 1e-8} if hidden else TOLERANCE
+    return Case(label, {"x": x, "gamma": gamma, "beta": beta, "ln_param": ln_param, "dout": dout, "out": out},
+                **extra)
+
+
+LN_BACKWARD = Spec(
+    exercise="layernorm_backward",
+    reference=reference.layernorm_backward,
+    cases=[
+        ln_backward_case("N=5, D=3", seed=51, n=5, d=3),
+        ln_backward_case("N=3, D=7, eps=0.01", seed=52, n=3, d=7, ln_param={"eps": 0.01}),
+        ln_backward_case("dx, dgamma and dbeta, from your layernorm_forward's cache", seed=610, n=6, d=5,
+                         hidden=True),
+        ln_backward_case("dx, dgamma and dbeta with a non-default eps and more features than examples, from "
+                         "your layernorm_forward's cache", seed=620, n=2, d=9, ln_param={"eps": 0.1}, hidden=True),
+    ],
+    mistakes=[
+        Mistake("statistics_as_constants", ln_backward_mistake(mean_term=False, var_term=False),
+                "Your dx treats each example's mean and variance as constants (dx = gamma * dout / std). They "
+                "depend on every feature of that example: go on through the graph, x_hat -> var -> mean -> x, "
+                "and add the gradient that reaches x through the variance and through the mean."),
+        Mistake("batchnorm_backward_axis", ln_backward_mistake(axis=0),
+                "Your dx takes its means over the batch (axis 0), as batchnorm's does: layernorm's statistics "
+                "are per example, so the paths through the mean and the variance sum over the D features of "
+                "the same row (axis 1)."),
+        Mistake("no_variance_term", ln_backward_mistake(var_term=False),
+                "Your dx misses the path through the variance: dx also gets dvar * dvar/dx, with dvar the "
+                "gradient of the loss with respect to the example's variance."),
+        Mistake("no_mean_term", ln_backward_mistake(mean_term=False),
+                "Your dx misses the path through the mean: dx also gets dmean * dmean/dx = dmean / D, with "
+                "dmean the gradient of the loss with respect to the example's mean."),
+        Mistake("dx_without_gamma", ln_backward_mistake(gamma_in_dx=False),
+                "Your dx misses gamma: the gradient reaching x_hat is dx_hat = gamma * dout."),
+        Mistake("params_wrong_axis", ln_backward_mistake(param_axis=1),
+                "dgamma and dbeta are summed over the features (axis 1): gamma and beta have one entry per "
+                "feature, shared by every example, so sum over the batch, axis 0, to get shape (D,)."),
+    ],
+    summary="N=5 D=3 and N=3 D=7 with eps=0.01, on the cache of your layernorm_forward",
+    rule="dbeta = sum(dout); dgamma = sum(dout * x_hat) (sums over the batch, axis 0); dx by the chain rule "
+         "through x_hat, the example's variance and mean, which depend on every feature of its row (axis 1).",
+)
+
+SPECS = [FORWARD, BACKWARD, LN_FORWARD, LN_BACKWARD]

@@ -1,18 +1,21 @@
-"""Self-checks of notebook 04: ``batchnorm_forward`` and ``batchnorm_backward``.
+"""Self-checks of notebook 04: ``batchnorm_forward``, ``batchnorm_backward``, ``layernorm_forward``
+and ``layernorm_backward``.
 
 The forward is called as a network calls it: one ``bn_param`` dict through a sequence of
 batches, its ``mode`` set before each call, so the running statistics it keeps are read
 after every call. The backward is checked on the cache of the student's own forward (found
 next to the backward, in the notebook that defines both), since only that forward knows
 what its cache holds. The cases and the known mistakes are in ``data/batchnorm_forward.json``
-and ``data/batchnorm_backward.json`` (built from ``batchnorm_cases.py``).
+and ``data/batchnorm_backward.json`` (built from ``batchnorm_cases.py``), and likewise for
+layernorm, whose backward protocol is batchnorm's with the other forward.
 """
 
 import numpy as np
 
 from .framework import Finding, Observation, Protocol, call_student, define, shape_finding, sibling, snapshot
 
-__all__ = ["BatchnormForward", "BatchnormBackward", "check_batchnorm_forward", "check_batchnorm_backward"]
+__all__ = ["BatchnormForward", "BatchnormBackward", "LayernormForward", "check_batchnorm_forward",
+           "check_batchnorm_backward", "check_layernorm_forward", "check_layernorm_backward"]
 
 _NEW_ARRAYS = "Compute new arrays (x_hat = (x - mean) / ...), never `x -= ...`."
 
@@ -104,6 +107,9 @@ class BatchnormBackward(Protocol):
     Outputs: ``dx`` (N, D), ``dgamma``, ``dbeta`` (D,).
     """
 
+    def __init__(self, forward="batchnorm_forward", param="bn_param"):
+        self.forward, self.param = forward, param
+
     def run(self, fn, inputs):
         x, gamma, beta, dout = inputs["x"], inputs["gamma"], inputs["beta"], inputs["dout"]
         cache = self._student_cache(fn, inputs)
@@ -114,29 +120,56 @@ class BatchnormBackward(Protocol):
         return Observation(outputs, {}, problems)
 
     def _student_cache(self, fn, inputs):
-        forward = sibling(fn, "batchnorm_forward")
+        name = self.forward
+        forward = sibling(fn, name)
         if not callable(forward):
-            raise Finding("no_forward", "this check runs your batchnorm_forward to make the cache your backward "
-                                        "reads: define batchnorm_forward (the exercise above) first.")
+            raise Finding("no_forward", f"this check runs your {name} to make the cache your backward "
+                                        f"reads: define {name} (the exercise above) first.")
         try:
             result = call_student(forward, inputs["x"].copy(), inputs["gamma"].copy(), inputs["beta"].copy(),
-                                  snapshot(inputs["bn_param"]))
+                                  snapshot(inputs[self.param]))
             out, cache = _unpack(result, "`out, cache`", 2)
             out = self.array(out, "out")
         except Finding as finding:
             if finding.diagnosis != "not_implemented":
-                raise Finding(f"forward_{finding.diagnosis}", f"your batchnorm_forward, which makes the cache: "
+                raise Finding(f"forward_{finding.diagnosis}", f"your {name}, which makes the cache: "
                                                               f"{finding.message}") from None
             if _stub(fn):
                 raise
-            raise Finding("forward_not_implemented", "this check runs your batchnorm_forward to make the cache your "
-                                                     "backward reads, and it is not implemented yet: write it "
-                                                     "first.") from None
+            raise Finding("forward_not_implemented", f"this check runs your {name} to make the cache your "
+                                                     f"backward reads, and it is not implemented yet: write it "
+                                                     f"first.") from None
         want = inputs["out"]
         if out.shape != want.shape or not np.allclose(out, want, rtol=1e-6, atol=1e-9):
-            raise Finding("forward_wrong", "your batchnorm_forward gives a wrong out here, and the backward is checked "
-                                           "on the cache it makes: pass check_batchnorm_forward first.")
+            raise Finding("forward_wrong", f"your {name} gives a wrong out here, and the backward is checked "
+                                           f"on the cache it makes: pass check_{name} first.")
         return cache
+
+    def describe(self, output, index):
+        return f"{output} at {list(index)}" if index else output
+
+
+class LayernormForward(Protocol):
+    """``out, cache = layernorm_forward(x, gamma, beta, ln_param)``, called once.
+
+    inputs: ``x`` (N, D), ``gamma``, ``beta`` (D,), ``ln_param`` (eps, or nothing).
+    Outputs: ``out`` (N, D). ``x``, ``gamma``, ``beta`` and ``ln_param`` must be left unchanged
+    (layernorm keeps no state).
+    """
+
+    def run(self, fn, inputs):
+        x, gamma, beta, ln_param = inputs["x"], inputs["gamma"], inputs["beta"], inputs["ln_param"]
+        args, param = (x.copy(), gamma.copy(), beta.copy()), snapshot(ln_param)
+        out, _ = _unpack(call_student(fn, *args, param), "`out, cache`", 2)
+        out = self.array(out, "out")
+        if out.shape != x.shape:
+            raise shape_finding("out", out.shape, "x", x.shape, "out should have the shape of x.")
+        problems = []
+        for name, given, passed in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
+            problems += self.unchanged(name, given, passed, _NEW_ARRAYS)
+        problems += self.unchanged("ln_param", ln_param, param,
+                                   "layernorm keeps no running statistics: only read ln_param.")
+        return Observation({"out": out}, {}, problems)
 
     def describe(self, output, index):
         return f"{output} at {list(index)}" if index else output
@@ -144,3 +177,5 @@ class BatchnormBackward(Protocol):
 
 check_batchnorm_forward = define("batchnorm_forward", BatchnormForward())
 check_batchnorm_backward = define("batchnorm_backward", BatchnormBackward())
+check_layernorm_forward = define("layernorm_forward", LayernormForward())
+check_layernorm_backward = define("layernorm_backward", BatchnormBackward("layernorm_forward", "ln_param"))

@@ -6,7 +6,7 @@ notebook   graded functions                                    module
 01         numerical_gradient, gradient_descent                ``descent``
 02         ewma, sgd ... adam, the four schedules              ``optim``
 03         xavier, he                                          ``init``
-04         batchnorm_forward, batchnorm_backward               ``batchnorm``
+04         batchnorm_ and layernorm_forward, _backward         ``batchnorm``
 05         l2_penalty, dropout_forward, dropout_backward       ``regularization``
 06         train_val_split, log_uniform, random_search         ``search``
 ========== ================================================== ====================
