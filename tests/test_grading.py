@@ -73,7 +73,8 @@ def test_every_graded_function_has_hidden_cases():
     graded = {"numerical_gradient", "gradient_descent", "ewma", "sgd", "sgd_momentum", "nesterov", "adagrad",
               "rmsprop", "adam", "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
               "xavier", "he", "batchnorm_forward", "batchnorm_backward", "l2_penalty", "dropout_forward",
-              "dropout_backward", "train_val_split", "log_uniform", "random_search"}
+              "dropout_backward", "train_val_split", "log_uniform", "random_search",
+              "successive_halving"}
     assert set(HIDDEN_CASES) == set(SPECS) == graded
 
 
