@@ -806,3 +806,24 @@ def test_the_halving_objective_depends_on_params_and_budget():
     assert objective({"lr": 0.1}, 4) > objective({"lr": 0.1}, 2)
     with pytest.raises(TypeError, match="budget should be a positive number"):
         objective({"lr": 0.1}, 0)
+
+
+def test_successive_halving_in_the_style_of_the_hyperband_paper():
+    # Li et al. (2018), Algorithm 1's inner loop: n_i = floor(n eta^-i), r_i = r eta^i, a for
+    # loop over a number of rounds fixed in advance; floor is the rounded-down mistake.
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        n, T, out = len(candidates), list(range(len(candidates))), []
+        rounds = round(math.log(n, eta)) if n > 1 else 0
+        for i in range(rounds + 1):
+            n_i, r_i = max(1, math.floor(n * eta ** -i)), min_budget * eta ** i
+            T = T[:n_i]
+            L = [(objective(candidates[k], r_i), k) for k in T]
+            L.sort(key=lambda t: (-t[0], t[1]))
+            keep = max(1, math.floor(n_i / eta))
+            out.append([(s, k, r_i) for s, k in (L if i == rounds else L[keep:])])
+            T = sorted(k for _, k in L[:keep])
+            if len(L) == 1:
+                break
+        return [{"params": candidates[k], "score": s, "budget": r} for group in reversed(out)
+                for s, k, r in group]
+    assert diagnosis("successive_halving", successive_halving) == "rounded_down"
