@@ -245,7 +245,7 @@ def real_bundles(tmp_path_factory):
 
 def test_the_real_bundle_holds_no_working_graded_function(real_bundles):
     default, _ = real_bundles
-    assert len(graded_functions()) == 23
+    assert len(graded_functions()) == 24
     assert working_answers(default) == set()
     names = {p.name for p in default.rglob("*")}
     assert not {"course_instructor", "solutions", "tests", "hidden"} & names
