@@ -709,3 +709,121 @@ def test_the_objective_rejects_what_is_not_a_params_dict():
     assert math.isclose(objective({"lr": 10 ** -1.5}), 0.0, abs_tol=1e-12)
     with pytest.raises(TypeError, match="params should be a dict with the keys"):
         objective([0.1])
+
+
+# ================================================================ successive_halving
+
+def test_the_successive_halving_reference_passes():
+    result = run_check("successive_halving", search.successive_halving)
+    assert result.passed, result.message
+
+
+def test_successive_halving_stub_is_not_implemented():
+    assert diagnosis("successive_halving", stub) == "not_implemented"
+
+
+def student_halving(objective, candidates, min_budget, eta=2, *, best=True, grow=None, keep=None,
+                    all_again=False, by_score=False):
+    """Written the way a student would: a while loop over rounds, `dropped` lists per round."""
+    survivors = list(range(len(candidates)))
+    budget, dropped, last = min_budget, [], {}
+    while True:
+        for k in (range(len(candidates)) if all_again else survivors):
+            last[k] = (objective(candidates[k], budget), budget)
+        survivors.sort(key=lambda k: (-last[k][0] if best else last[k][0], k))
+        if len(survivors) == 1:
+            break
+        n_keep = keep(len(survivors), eta) if keep else math.ceil(len(survivors) / eta)
+        dropped.append(survivors[n_keep:])
+        survivors = sorted(survivors[:n_keep])
+        budget = grow(budget) if grow else budget * eta
+    if by_score:
+        order = sorted(last, key=lambda k: -last[k][0])
+    else:
+        order = survivors + [k for group in reversed(dropped) for k in sorted(group, key=lambda k: -last[k][0])]
+    return [{"params": candidates[k], "score": last[k][0], "budget": last[k][1]} for k in order]
+
+
+def test_a_students_successive_halving_passes():
+    assert run_check("successive_halving", student_halving).passed
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("keeps_worst", {"best": False}),
+    ("budget_not_grown", {"grow": lambda b: b}),
+    ("rounded_down", {"keep": lambda n, eta: max(1, n // eta)}),
+    ("reevaluates_eliminated", {"all_again": True}),
+    ("sorted_by_score", {"by_score": True}),
+])
+def test_successive_halving_mistakes(name, kwargs):
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        return student_halving(objective, candidates, min_budget, eta, **kwargs)
+    result = run_check("successive_halving", successive_halving)
+    assert result.diagnosis == name, result.message
+
+
+def test_successive_halving_budget_grown_additively():
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        return student_halving(objective, candidates, min_budget, eta, grow=lambda b: b + min_budget)
+    result = run_check("successive_halving", successive_halving)
+    assert result.diagnosis == "budget_added" and "multiply by eta" in result.message, result.message
+
+
+def test_successive_halving_ignoring_eta():
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        return student_halving(objective, candidates, min_budget, 2)
+    assert diagnosis("successive_halving", successive_halving) == "eta_ignored"
+
+
+def test_successive_halving_returning_only_the_winner():
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        return student_halving(objective, candidates, min_budget, eta)[:1]
+    assert diagnosis("successive_halving", successive_halving) == "wrong_length"
+
+
+def test_successive_halving_with_a_stale_score():
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        results = student_halving(objective, candidates, min_budget, eta)
+        results[0]["budget"] = min_budget        # the first budget kept with the last score
+        return results
+    result = run_check("successive_halving", successive_halving)
+    assert result.diagnosis == "scores_not_matching", result.message
+
+
+def test_successive_halving_changing_the_candidates():
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        results = student_halving(objective, candidates, min_budget, eta)
+        candidates.reverse()
+        return results
+    result = run_check("successive_halving", successive_halving)
+    assert result.diagnosis == "mutated_input", result.message
+
+
+def test_the_halving_objective_depends_on_params_and_budget():
+    from course_lib.checks.probes import halving_objective
+    objective = halving_objective([["lr", "log_uniform", -3, 0, -1.0, 1.0]], [["lr", -1.0]], 0.0)
+    assert math.isclose(objective({"lr": 0.1}, 2), -0.5)
+    assert objective({"lr": 0.1}, 4) > objective({"lr": 0.1}, 2)
+    with pytest.raises(TypeError, match="budget should be a positive number"):
+        objective({"lr": 0.1}, 0)
+
+
+def test_successive_halving_in_the_style_of_the_hyperband_paper():
+    # Li et al. (2018), Algorithm 1's inner loop: n_i = floor(n eta^-i), r_i = r eta^i, a for
+    # loop over a number of rounds fixed in advance; floor is the rounded-down mistake.
+    def successive_halving(objective, candidates, min_budget, eta=2):
+        n, T, out = len(candidates), list(range(len(candidates))), []
+        rounds = round(math.log(n, eta)) if n > 1 else 0
+        for i in range(rounds + 1):
+            n_i, r_i = max(1, math.floor(n * eta ** -i)), min_budget * eta ** i
+            T = T[:n_i]
+            L = [(objective(candidates[k], r_i), k) for k in T]
+            L.sort(key=lambda t: (-t[0], t[1]))
+            keep = max(1, math.floor(n_i / eta))
+            out.append([(s, k, r_i) for s, k in (L if i == rounds else L[keep:])])
+            T = sorted(k for _, k in L[:keep])
+            if len(L) == 1:
+                break
+        return [{"params": candidates[k], "score": s, "budget": r} for group in reversed(out)
+                for s, k, r in group]
+    assert diagnosis("successive_halving", successive_halving) == "rounded_down"

@@ -76,7 +76,8 @@ def test_every_graded_function_has_hidden_cases():
               "adamw", "warmup_cosine", "clip_by_global_norm",
               "xavier", "he", "batchnorm_forward", "batchnorm_backward", "layernorm_forward",
               "layernorm_backward", "l2_penalty", "dropout_forward",
-              "dropout_backward", "train_val_split", "log_uniform", "random_search"}
+              "dropout_backward", "train_val_split", "log_uniform", "random_search",
+              "successive_halving"}
     assert set(HIDDEN_CASES) == set(SPECS) == graded
 
 

@@ -191,6 +191,33 @@ def test_random_search_puts_nan_scores_last():
     assert [r["score"] for r in results][:2] == [0.3, 0.1] and np.isnan(results[2]["score"])
 
 
+def test_successive_halving_rounds_budgets_and_order():
+    calls = []
+
+    def objective(params, budget):
+        calls.append((params["k"], budget))
+        return params["k"] * (1 if budget < 9 else -1)   # the ranking flips at budget 9
+
+    results = search.successive_halving(objective, [{"k": k} for k in range(9)], 1, eta=3)
+    assert [b for _, b in calls] == [1] * 9 + [3] * 3 + [9]
+    assert [(r["params"]["k"], r["budget"]) for r in results] == [(8, 9), (7, 3), (6, 3)] + [
+        (k, 1) for k in range(5, -1, -1)]
+    assert results[0]["score"] == -8        # scores of different rounds are not sorted together
+
+
+def test_successive_halving_ties_keep_the_earlier_and_nan_is_worst():
+    candidates = [{"s": 1.0}, {"s": float("nan")}, {"s": 1.0}]
+    results = search.successive_halving(lambda p, b: p["s"], candidates, 2)
+    assert [r["budget"] for r in results] == [8, 4, 2]   # the survivor trained once more, alone
+    assert [r["params"] for r in results][:2] == [candidates[0], candidates[2]]
+    assert results[0]["params"] is candidates[0] and results[1]["params"] is candidates[2]
+    assert np.isnan(results[2]["score"])
+    one = search.successive_halving(lambda p, b: b, [{"s": 0}], 5)
+    assert one == [{"params": {"s": 0}, "score": 5.0, "budget": 5}]
+    with pytest.raises(ValueError, match="eta"):
+        search.successive_halving(lambda p, b: 0.0, [{}], 1, eta=1)
+
+
 # ---------------------------------------------------------------- command line
 
 def run_course(*args):

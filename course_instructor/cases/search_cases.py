@@ -1,11 +1,13 @@
 """Build time: the cases and the known mistakes of notebook 06's checks (``train_val_split``,
-``log_uniform``, ``random_search``).
+``log_uniform``, ``random_search``, ``successive_halving``).
 
 The splits use sizes where val_fraction * N is a whole number (10, 10, 18), so rounding it
 up, down or to the nearest gives the same count and no right way of rounding is penalized.
 """
 
 from functools import partial
+
+import math
 
 import numpy as np
 
@@ -202,4 +204,105 @@ RANDOM_SEARCH = Spec(
          "scored with objective(params); sorted best (highest score) first.",
 )
 
-SPECS = [TRAIN_VAL_SPLIT, LOG_UNIFORM, RANDOM_SEARCH]
+
+# --------------------------------------------------------------------------------------
+# successive_halving
+# --------------------------------------------------------------------------------------
+
+def halving_variant(objective, candidates, min_budget, eta=2, *, keep="best", grow="times", count="ceil",
+                    reevaluate=False, final="by_round", eta_used=None):
+    """Successive halving with the usual mistakes as flags: ``keep`` the ``"best"`` or the
+    ``"worst"``; ``grow`` the budget ``"times"`` eta, ``"plus"`` min_budget or ``"none"``; keep
+    ``ceil`` or ``"floor"`` (at least 1) of n / eta; ``reevaluate`` every candidate, the eliminated
+    ones too, each round; order the ``final`` list ``"by_round"`` or by ``"score"`` alone; use
+    ``eta_used`` instead of eta (2: eta ignored)."""
+    eta = eta if eta_used is None else eta_used
+    n_all = len(candidates)
+    alive, budget, groups, latest = list(range(n_all)), min_budget, [], {}
+    while True:
+        evaluated = range(n_all) if reevaluate else alive
+        for k in evaluated:
+            latest[k] = (float(objective(candidates[k], budget)), budget)
+        sign = 1 if keep == "best" else -1
+        ranked = sorted(alive, key=lambda k: (-sign * latest[k][0], k))
+        if len(ranked) == 1:
+            groups.append(ranked)
+            break
+        kept = math.ceil(len(ranked) / eta) if count == "ceil" else max(1, len(ranked) // eta)
+        groups.append(ranked[kept:])
+        alive = sorted(ranked[:kept])
+        budget = {"times": budget * eta, "plus": budget + min_budget, "none": budget}[grow]
+    if final == "score":
+        order = sorted(range(n_all), key=lambda k: (-latest[k][0], k))
+    else:
+        order = [k for group in reversed(groups) for k in sorted(group, key=lambda k: (-latest[k][0], k))]
+    return [{"params": candidates[k], "score": latest[k][0], "budget": latest[k][1]} for k in order]
+
+
+def halving_candidates(n, seed):
+    """``n`` candidates {"lr", "width"}: lr 10**U(-4, -1), width an integer in [8, 64)."""
+    rng = np.random.default_rng(seed)
+    return [{"lr": float(10 ** rng.uniform(-4, -1)), "width": int(rng.integers(8, 64))} for _ in range(n)]
+
+
+HALVING_SPACE = [["lr", "log_uniform", -4, -1, -2.0, 1.0], ["width", "uniform", 8, 64, 48.0, 0.002]]
+HALVING_SLOWNESS = [["lr", -1.0], ["width", 0.1]]
+"""A learning curve where a large lr and a narrow network learn fast (lead at small budgets)
+while the final score prefers lr near 1e-2 and width near 48: rankings change with the budget."""
+
+
+def halving_case(label, candidates, min_budget, eta, **kind):
+    return Case(label, {"candidates": candidates, "space": HALVING_SPACE, "slowness": HALVING_SLOWNESS,
+                        "offset": -5.0, "min_budget": min_budget, "eta": eta}, **EXACT, **kind)
+
+
+_TIED = [{"lr": 0.01, "width": 32}, {"lr": 0.003, "width": 20}, {"lr": 0.01, "width": 32},
+         {"lr": 0.05, "width": 60}, {"lr": 0.003, "width": 20}]
+
+SUCCESSIVE_HALVING = Spec(
+    exercise="successive_halving",
+    reference=search.successive_halving,
+    cases=[
+        halving_case("8 candidates, min_budget=1, eta=2 (budgets 1, 2, 4, 8)", halving_candidates(8, 1), 1, 2),
+        halving_case("9 candidates, min_budget=2, eta=3 (budgets 2, 6, 18)", halving_candidates(9, 2), 2, 3),
+        halving_case("5 candidates (ceil: 5, 3, 2, 1 kept), min_budget=1, eta=2", halving_candidates(5, 3), 1, 2),
+        halving_case("1 candidate: evaluated once at min_budget", halving_candidates(1, 4), 3, 2),
+        halving_case("the same params twice: each candidate returned once", _TIED, 1, 2, strict=False),
+        halving_case("every candidate returned once with its last score and budget, best first",
+                     halving_candidates(11, 731), 1, 2, hidden=True, strict=False),
+        halving_case("a larger eta", halving_candidates(10, 732), 1, 4, hidden=True, strict=False),
+        halving_case("a number of candidates that is not a power of eta", halving_candidates(7, 733), 2, 2,
+                     hidden=True, strict=False),
+        halving_case("the candidates are not changed, and the result is right", halving_candidates(6, 734), 1, 3,
+                     hidden=True),
+    ],
+    mistakes=[
+        Mistake("keeps_worst", partial(halving_variant, keep="worst"),
+                "You keep the candidates with the lowest scores: higher is better, so each round keeps the "
+                "ceil(n / eta) best, sorted(..., key=lambda r: -r['score'])[:math.ceil(n / eta)]."),
+        Mistake("budget_not_grown", partial(halving_variant, grow="none"),
+                "Every round evaluates at min_budget: multiply the budget by eta after each round, so that the "
+                "survivors train longer (min_budget, min_budget * eta, min_budget * eta**2, ...)."),
+        Mistake("budget_added", partial(halving_variant, grow="plus"),
+                "Your budgets grow by min_budget each round (1, 2, 3, 4, ...): multiply by eta instead (1, 2, 4, 8, "
+                "... for eta = 2), so that each round spends about as much compute as the one before."),
+        Mistake("rounded_down", partial(halving_variant, count="floor"),
+                "You keep n // eta candidates: keep math.ceil(n / eta) (5 candidates and eta = 2 keep 3, not 2)."),
+        Mistake("reevaluates_eliminated", partial(halving_variant, reevaluate=True),
+                "You evaluate the eliminated candidates again in later rounds: only the survivors of a round are "
+                "trained at the next budget; an eliminated candidate keeps the score and budget of its last round."),
+        Mistake("sorted_by_score", partial(halving_variant, final="score"),
+                "You sort the final list by score alone, which mixes rounds: a score at a small budget is not "
+                "comparable with one at a large budget. List the survivor first, then those eliminated in the "
+                "round before (best first), and so on back to round 0."),
+        Mistake("eta_ignored", partial(halving_variant, eta_used=2),
+                "You halve whatever eta is: keep math.ceil(n / eta) candidates and multiply the budget by eta."),
+    ],
+    summary="8, 9, 5, 1 candidates; eta = 2 and 3; min_budget 1, 2, 3; repeated params; each result "
+            "with its last score and budget, listed by round of elimination",
+    rule="evaluate every candidate at min_budget; keep the best math.ceil(n / eta) (ties: the earlier), multiply "
+         "the budget by eta, repeat until one is left; return the survivor, then each round's eliminated, best "
+         "first.",
+)
+
+SPECS = [TRAIN_VAL_SPLIT, LOG_UNIFORM, RANDOM_SEARCH, SUCCESSIVE_HALVING]

@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-__all__ = ["Probe", "PROBES", "wavy", "wavy_gradient", "affine_gradient", "sampler", "search_objective"]
+__all__ = ["Probe", "PROBES", "wavy", "wavy_gradient", "affine_gradient", "sampler", "search_objective",
+           "halving_objective"]
 
 
 class Probe:
@@ -99,8 +100,21 @@ def _search_objective(p, params):
                 for name, kind, _, _, centre, weight in space)
 
 
+def _halving_objective(p, params, budget):
+    """A learning curve ``final(params) - slowness(params) / budget``: ``final`` is
+    :func:`_search_objective` of ``p["space"]`` and ``slowness = offset + sum coefficient *
+    t(value)`` over ``p["slowness"]``, so that rankings change as the budget grows."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.integer, np.floating)) or not budget > 0:
+        raise TypeError(f"objective: budget should be a positive number; got {budget!r}")
+    kinds = {name: kind for name, kind, *_ in p["space"]}
+    final = _search_objective(p, params)
+    slowness = p["offset"] + sum(c * (math.log10(params[name]) if kinds[name] == "log_uniform" else params[name])
+                                 for name, c in p["slowness"])
+    return final - slowness / float(budget)
+
+
 PROBES = {"wavy": _wavy, "wavy_gradient": _wavy_gradient, "affine_gradient": _affine_gradient,
-          "sample": _sample, "search_objective": _search_objective}
+          "sample": _sample, "search_objective": _search_objective, "halving_objective": _halving_objective}
 
 
 # --------------------------------------------------------------------------------------
@@ -135,3 +149,11 @@ def search_objective(space):
     """The objective ``params -> score`` of a search ``space``, a list of ``[name, kind, a, b,
     centre, weight]``: ``-sum weight * (t(value) - centre)**2`` (t = log10 for log-uniform)."""
     return Probe("search_objective", {"space": [list(entry) for entry in space]})
+
+
+def halving_objective(space, slowness, offset):
+    """The objective ``(params, budget) -> score`` of successive halving's checks: the
+    :func:`search_objective` of ``space`` minus ``(offset + sum c * t(value)) / budget`` over
+    ``slowness``, a list of ``[name, c]``: candidates that learn fast lead at small budgets."""
+    return Probe("halving_objective", {"space": [list(e) for e in space], "slowness": [list(e) for e in slowness],
+                                       "offset": offset})

@@ -23,7 +23,8 @@ from . import probes
 from .framework import Finding, Observation, Protocol, call_student, define, global_rng_problem, watch_global_rng
 
 __all__ = ["Split", "LogUniform", "Search", "split_data", "search_space",
-           "check_train_val_split", "check_log_uniform", "check_random_search"]
+           "Halving", "check_train_val_split", "check_log_uniform", "check_random_search",
+           "check_successive_halving"]
 
 _IGNORES_RNG = ("generators seeded alike gave different results, or generators seeded differently gave the same "
                 "one: draw every random number from the rng you are given.")
@@ -210,6 +211,72 @@ class Search(Protocol):
         return f"{what} of result {index[0] + 1} (best first)"
 
 
+# --------------------------------------------------------------------------------------
+# successive_halving
+# --------------------------------------------------------------------------------------
+
+class Halving(Protocol):
+    """``results = successive_halving(objective, candidates, min_budget, eta)`` with the
+    objective :func:`probes.halving_objective` (a score that depends on params and budget).
+
+    inputs: ``candidates`` (a list of params dicts), ``space``, ``slowness``, ``offset``,
+    ``min_budget``, ``eta``.
+    Outputs, in the order of the results: ``order`` (each result's index in candidates),
+    ``scores`` and ``budgets``.
+    """
+
+    def run(self, fn, inputs):
+        candidates = inputs["candidates"]
+        objective = probes.halving_objective(inputs["space"], inputs["slowness"], inputs["offset"])
+        passed = [dict(c) for c in candidates]
+        results = call_student(fn, objective, passed, inputs["min_budget"], inputs["eta"])
+        problems = []
+        if passed != candidates:
+            problems.append(Finding("mutated_input", "your function changed the candidates list or its dicts: "
+                                                     "read them, never change them."))
+        if not isinstance(results, (list, tuple)) or not all(isinstance(r, dict) for r in results):
+            raise Finding("wrong_type", 'return a list of dicts {"params": params, "score": score, "budget": budget}.')
+        n = len(candidates)
+        if len(results) != n:
+            raise Finding("wrong_length", f"you return {_count(len(results), 'result')} for {n} candidates: return "
+                                          f"every candidate once, the eliminated ones too, best first.",
+                          "you return another number of results than of candidates: return every candidate once, "
+                          "the eliminated ones too, best first.")
+        unused, order, scores, budgets = list(range(n)), [], [], []
+        for k, r in enumerate(results):
+            if sorted(r) != ["budget", "params", "score"] or not isinstance(r["params"], dict):
+                shape = '{"params": params, "score": score, "budget": budget}'
+                raise Finding("wrong_type", f"result {k} is {_short(r)}: each result is a dict {shape}.",
+                              f"result {k} is not a dict {shape}.")
+            index = next((i for i in unused if candidates[i] == r["params"]), None)
+            if index is None:
+                raise Finding("wrong_params", f"the params of result {k} are not one of the candidates left: return "
+                                              f"each candidate's params dict once.",
+                              f"the params of result {k} are not one of the candidates left: return each candidate's "
+                                              f"params dict once.")
+            unused.remove(index)
+            score = float(self.array(r["score"], f"the score of result {k}"))
+            budget = float(self.array(r["budget"], f"the budget of result {k}"))
+            want = objective(candidates[index], budget) if budget > 0 else math.nan
+            if not math.isclose(score, want, rel_tol=1e-9, abs_tol=1e-12):
+                keep = "keep each candidate with the score and the budget of its last evaluation."
+                raise Finding("scores_not_matching", f"result {k} has score {score:.6g} and budget {budget:g}, but "
+                                                     f"objective(its params, {budget:g}) = {want:.6g}: {keep}",
+                              f"result {k} has another score than objective(its params, its budget): {keep}")
+            order.append(index)
+            scores.append(score)
+            budgets.append(budget)
+        return Observation({"order": np.array(order, dtype=float), "scores": np.array(scores),
+                            "budgets": np.array(budgets)}, {}, problems)
+
+    def describe(self, output, index):
+        what = {"order": "candidate (its index)", "scores": "score", "budgets": "budget"}[output]
+        return f"{what} of result {index[0] + 1} (best first)"
+
+    def describe_safely(self, output, index):
+        return self.describe(output, index)
+
+
 def _count(n, noun):
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
@@ -222,3 +289,4 @@ def _short(value, limit=80):
 check_train_val_split = define("train_val_split", Split())
 check_log_uniform = define("log_uniform", LogUniform())
 check_random_search = define("random_search", Search())
+check_successive_halving = define("successive_halving", Halving())

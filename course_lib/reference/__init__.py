@@ -8,7 +8,7 @@ notebook   graded functions                                    module
 03         xavier, he                                          ``init``
 04         batchnorm_ and layernorm_forward, _backward         ``batchnorm``
 05         l2_penalty, dropout_forward, dropout_backward       ``regularization``
-06         train_val_split, log_uniform, random_search         ``search``
+06         train_val_split ... successive_halving              ``search``
 ========== ================================================== ====================
 
 In what students receive, every function here only raises, until the instructor reveals a

@@ -1,4 +1,4 @@
-"""Hyperparameter search: validation splits, log-uniform sampling, random search."""
+"""Hyperparameter search: validation splits, log-uniform sampling, random search, successive halving."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from course_lib.train import progress_bar
 
-__all__ = ["train_val_split", "log_uniform", "random_search"]
+__all__ = ["train_val_split", "log_uniform", "random_search", "successive_halving"]
 
 
 def train_val_split(X, y, val_fraction, rng):
@@ -60,3 +60,35 @@ def random_search(objective, space, n_trials, rng, n_jobs=1, progress=False):
     scores = list(progress_bar(scores, total=n_trials, desc="random search") if progress else scores)
     results = [{"params": p, "score": float(s)} for p, s in zip(trials, scores)]
     return sorted(results, key=lambda r: -r["score"] if not math.isnan(r["score"]) else math.inf)
+
+
+def successive_halving(objective, candidates, min_budget, eta=2):
+    """Successive halving (Jamieson & Talwalkar 2016): train many candidates a little, keep the best.
+
+    objective: function ``(params, budget) -> validation score`` (higher is better) after training
+    with ``params`` for ``budget`` (e.g. epochs). candidates: a list of params dicts.
+    Round 0 evaluates every candidate at ``min_budget``. Each round, of its n candidates, keeps the
+    best ``ceil(n / eta)`` (ties: the earlier in the candidate order; NaN scores are the worst) and
+    multiplies the budget by ``eta`` for the next round, which evaluates the kept ones again at
+    that budget. It stops when one candidate is left (evaluated at its last budget).
+    Returns a list of ``{"params": params, "score": score, "budget": budget}``, one per candidate,
+    best first: the survivor of the last round first, then the candidates eliminated in the round
+    before it (best first), and so on back to round 0; each with the score and the budget of its
+    last evaluation.
+    """
+    if not candidates:
+        raise ValueError("successive_halving: give at least one candidate")
+    if eta < 2:
+        raise ValueError(f"successive_halving: eta must be >= 2, got {eta!r}")
+    alive, budget, eliminated = list(range(len(candidates))), min_budget, []
+    while True:
+        scores = {k: float(objective(candidates[k], budget)) for k in alive}
+        ranked = sorted(alive, key=lambda k: (math.inf if math.isnan(scores[k]) else -scores[k], k))
+        keep = 1 if len(ranked) == 1 else math.ceil(len(ranked) / eta)
+        results = [{"params": candidates[k], "score": scores[k], "budget": budget} for k in ranked]
+        eliminated.append(results[keep:])
+        if len(ranked) == 1:
+            eliminated.append(results)
+            break
+        alive, budget = sorted(ranked[:keep]), budget * eta
+    return [r for group in reversed(eliminated) for r in group]
