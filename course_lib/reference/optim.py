@@ -238,15 +238,7 @@ def adam(w, dw, config=None):
     config = _settings("adam", config,
                        {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
                        ("m", "v", "t"), w)
-    beta1, beta2 = config["beta1"], config["beta2"]
-    t = config["t"] + 1
-    m = ewma_step(config["m"], dw, beta1)
-    v = ewma_step(config["v"], dw * dw, beta2)
-    root_correction2 = math.sqrt(1 - beta2**t)
-    learning_rate_t = config["learning_rate"] * root_correction2 / (1 - beta1**t)
-    next_w = rms_update(w, m, v, learning_rate_t, config["epsilon"] * root_correction2)
-    config.update(m=m, v=v, t=t)
-    return next_w, config
+    return _adam_step(w, dw, config)
 
 
 def adamw(w, dw, config=None):
@@ -268,16 +260,24 @@ def adamw(w, dw, config=None):
                        {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
                         "weight_decay": 1e-2},
                        ("m", "v", "t"), w)
+    decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
+    next_w, config = _adam_step(decayed, dw, config)
+    return next_w.astype(w.dtype, copy=False), config
+
+
+def _adam_step(start, dw, config):
+    """Adam's step from ``start`` (``w``, or AdamW's decayed ``w``): t + 1, the moments m and v, both
+    bias corrections folded into the learning rate and epsilon; returns ``next_w`` and ``config``
+    (a new dict, from ``_settings``) holding the new state."""
     beta1, beta2 = config["beta1"], config["beta2"]
     t = config["t"] + 1
     m = ewma_step(config["m"], dw, beta1)
     v = ewma_step(config["v"], dw * dw, beta2)
     root_correction2 = math.sqrt(1 - beta2**t)
     learning_rate_t = config["learning_rate"] * root_correction2 / (1 - beta1**t)
-    decayed = w * (1 - config["learning_rate"] * config["weight_decay"])
-    next_w = rms_update(decayed, m, v, learning_rate_t, config["epsilon"] * root_correction2)
+    next_w = rms_update(start, m, v, learning_rate_t, config["epsilon"] * root_correction2)
     config.update(m=m, v=v, t=t)
-    return next_w.astype(w.dtype, copy=False), config
+    return next_w, config
 
 
 RULES = {rule.__name__: rule for rule in (sgd, sgd_momentum, nesterov, adagrad, rmsprop, adam)}
