@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_checks import cs231n_adam   # the self-check tests' CS231n-style Adam, graded here
 
 import importlib
 
@@ -121,32 +122,8 @@ def test_every_known_mistake_fails_some_hidden_case_and_is_named_without_values(
         assert SAFE_NUMBER.sub("", said) == re.sub(r"\d", "", SAFE_NUMBER.sub("", said)), said
 
 
-def cs231n_adam(correct=True):
-    """Adam as CS231n's template has students write it: the config's own dict filled with
-    setdefault and updated in place, then returned."""
-    def adam(w, dw, config=None):
-        if config is None:
-            config = {}
-        config.setdefault("learning_rate", 1e-3)
-        config.setdefault("beta1", 0.9)
-        config.setdefault("beta2", 0.999)
-        config.setdefault("epsilon", 1e-8)
-        config.setdefault("m", np.zeros_like(w))
-        config.setdefault("v", np.zeros_like(w))
-        config.setdefault("t", 0)
-        config["t"] += 1
-        config["m"] = config["beta1"] * config["m"] + (1 - config["beta1"]) * dw
-        config["v"] = config["beta2"] * config["v"] + (1 - config["beta2"]) * dw**2
-        m, v = config["m"], config["v"]
-        if correct:
-            m, v = m / (1 - config["beta1"] ** config["t"]), v / (1 - config["beta2"] ** config["t"])
-        next_w = w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"])
-        return next_w, config
-    return adam
-
-
 def test_a_cs231n_adam_without_bias_correction_hears_the_math_then_the_mutation():
-    found = outcomes("adam", cs231n_adam(correct=False))
+    found = outcomes("adam", cs231n_adam(bias_correction=False))
     assert [o.kind for o in found] == ["failed"] * 4
     defaults = next(o for o in found if "config=None" in o.description)
     assert defaults.hint == ("your first step is 3.16x too large. This is Adam without bias correction: divide m by "
