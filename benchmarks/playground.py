@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from course_lib.reference import optim
+from course_lib.reference import adaptive
 from course_lib.surfaces import SURFACES
 from course_lib.widgets import playground, run
 
@@ -28,7 +28,7 @@ def per_call_ms(action, values):
 
 
 def main(updates):
-    pg = playground(optim.RULES)              # the reference rules: the same work as a student's
+    pg = playground(adaptive.RULES)              # the reference rules: the same work as a student's
     rates = np.geomspace(1e-3, 1.0, updates)
 
     def move_lr(lr):
@@ -48,9 +48,9 @@ def main(updates):
     print(f"surface change (contours redrawn): {surface_ms:.1f} ms")
 
     bowl = SURFACES["bowl"]
-    path_ms = per_call_ms(lambda lr: run(optim.adam, bowl, lr, 300, bowl.start), rates)
+    path_ms = per_call_ms(lambda lr: run(adaptive.adam, bowl, lr, 300, bowl.start), rates)
     pg.controls["surface"].value = "bowl"
-    path = run(optim.adam, bowl, 0.3, 300, bowl.start)
+    path = run(adaptive.adam, bowl, 0.3, 300, bowl.start)
     render_ms = per_call_ms(lambda _: pg.view.render(bowl, path, "adam", "C0"), rates)
     print(f"parts of an update (bowl, adam, 300 steps): path {path_ms:.1f} ms, drawing + PNG {render_ms:.1f} ms")
 

@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from course_lib import data, train
-from course_lib.reference import init as reference_init, optim
+from course_lib.reference import adaptive, init as reference_init
 from course_lib.model import MLP
 
 
@@ -52,7 +52,7 @@ class CourseEpoch:
 
     def timed_adam(self, w, dw, config):
         start = time.perf_counter()
-        result = optim.adam(w, dw, config)
+        result = adaptive.adam(w, dw, config)
         self.update_seconds += time.perf_counter() - start
         return result
 
@@ -90,13 +90,13 @@ def adam_problem(n_params):
 
 
 def course_adam_steps(w, grads, steps):
-    """A function taking ``steps`` steps of ``optim.adam`` from w, carrying on where it stopped."""
+    """A function taking ``steps`` steps of ``adaptive.adam`` from w, carrying on where it stopped."""
     state = {"w": w, "config": {"learning_rate": 1e-3}}
 
     def run():
         w, config = state["w"], state["config"]
         for k in range(steps):
-            w, config = optim.adam(w, grads[k % len(grads)], config)
+            w, config = adaptive.adam(w, grads[k % len(grads)], config)
         state.update(w=w, config=config)
 
     return run

@@ -22,7 +22,7 @@ from course_lib.reference import MODULES
 
 from .cells import NotebookError, dumps, write_text
 from .release import release_folder
-from .stubs import copy_course_lib, reference_modules, working_functions
+from .stubs import builds_on, copy_course_lib, reference_modules, working_functions
 
 __all__ = ["bundle", "parse_reveal", "BUNDLE_FILES", "BUNDLE_ENTRIES", "README", "readme"]
 
@@ -82,6 +82,13 @@ def parse_reveal(text):
     unknown = [n for n in numbers if n not in MODULES]
     if unknown:
         raise ValueError(f"--reveal: no notebook {', '.join(unknown)}; the notebooks are {', '.join(MODULES)}")
+    for number in numbers:
+        missing = [n for n in builds_on(number) if n not in numbers]
+        if missing:
+            raise ValueError(
+                f"--reveal: the references of notebook {number} ({MODULES[number]}.py) build on those of "
+                f"{notebook_numbers(missing)}, which would stay blocked: reveal them together, "
+                f"--reveal {','.join(sorted({*numbers, *missing}))}")
     return sorted(set(numbers))
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import course_lib
 from course_lib.reference import MODULES
 
-__all__ = ["PACKAGE", "REFERENCE", "stub_source", "copy_course_lib", "reference_modules", "working_functions"]
+__all__ = ["PACKAGE", "REFERENCE", "stub_source", "copy_course_lib", "reference_modules", "builds_on",
+           "working_functions"]
 
 PACKAGE = Path(course_lib.__file__).resolve().parent
 """The ``course_lib`` source copied: this installation's."""
@@ -27,6 +28,15 @@ def reference_modules(notebooks=()):
     (``["01", "02"]``); every one when ``notebooks`` is None."""
     wanted = MODULES if notebooks is None else {n: MODULES[n] for n in notebooks}
     return sorted(REFERENCE / f"{name}.py" for name in wanted.values())
+
+
+def builds_on(notebook):
+    """The notebook numbers whose reference modules the module of ``notebook`` imports from
+    (``from .momentum import ...``): a revealed module works only with those revealed too."""
+    numbers = {module: number for number, module in MODULES.items()}
+    tree = ast.parse((REFERENCE / f"{MODULES[notebook]}.py").read_text(encoding="utf-8"))
+    return sorted({numbers[node.module] for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module in numbers})
 
 
 def stub_source(text, module, body):

@@ -1,6 +1,6 @@
 """Data augmentation on the fly: every image moved by its own random shift, drawn afresh each call.
 
-Notebook 05 calls ``random_shifts`` once per epoch on the training images, so that the network
+Notebook 07 calls ``random_shifts`` once per epoch on the training images, so that the network
 sees each image moved a different way every epoch (augmentation as in Simard et al. 2003),
 instead of a fixed set of shifted copies.
 

@@ -1,7 +1,7 @@
-"""Training runs that compare update rules on a real network (notebook 02, last part).
+"""Training runs that compare update rules on a real network (notebook 04).
 
-The rules are yours (notebook 02); the network's initial weights are normal with a fixed std
-(``init=0.1``) unless you pass an initializer, such as your ``he`` of notebook 03.
+The rules are yours (notebooks 02 and 03); the network's initial weights are normal with a fixed std
+(``init=0.1``) unless you pass an initializer, such as your ``he`` of notebook 05.
 
 - ``fit``: a fresh ``MLP`` trained with one rule: ``(model, History)``.
 - ``fit_switching``: one rule for the first epochs, another for the rest (Adam -> SGD, after

@@ -1,14 +1,14 @@
-"""The path any update rule takes on a function (the trajectories of notebooks 01 and 02)."""
+"""The path any update rule takes on a function (the trajectories of notebooks 01 to 03)."""
 
 import numpy as np
 
-__all__ = ["trajectory"]
+__all__ = ["trajectory", "paths"]
 
 
 def trajectory(rule, grad, x0, num_steps, config=None):
     """The points an update rule visits, starting at ``x0``.
 
-    rule: ``next_x, config = rule(x, dx, config)``, such as your own from notebook 02;
+    rule: ``next_x, config = rule(x, dx, config)``, such as your own from notebooks 02 and 03;
     grad: function from a point to the gradient there (shaped like ``x0``); config: the rule's
     first config (None for its defaults), after which each call's returned config is passed on.
 
@@ -31,3 +31,13 @@ def trajectory(rule, grad, x0, num_steps, config=None):
         x = next_x
         path[k + 1] = x
     return path
+
+
+def paths(surface, runs, steps=30):
+    """``{label: trajectory}`` for several rules on one surface of ``course_lib.surfaces``.
+
+    runs: ``{label: (rule, config)}``; each rule starts at ``surface.start`` and takes ``steps``
+    steps on ``surface.grad``. Each trajectory has shape (steps + 1, 2).
+    """
+    return {label: trajectory(rule, surface.grad, surface.start, steps, config)
+            for label, (rule, config) in runs.items()}

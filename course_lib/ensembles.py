@@ -1,6 +1,6 @@
 """Ensembles: average the class probabilities of several networks.
 
-Notebook 05 uses this for snapshot ensembles (the networks saved at the end of each
+Notebook 07 uses this for snapshot ensembles (the networks saved at the end of each
 cycle of a cosine schedule with restarts; Huang et al. 2017) and for dropout seen as an
 ensemble of thinned networks (one network per dropout mask; Srivastava et al. 2014).
 

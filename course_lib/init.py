@@ -2,8 +2,8 @@
 
 An initializer is a function ``(fan_in, fan_out, rng=None) -> array (fan_in, fan_out)``;
 ``rng`` is a numpy ``Generator``, an int seed, or None for fresh randomness. Here:
-``normal(std)``, a fixed std (1 or 0.01 in the histograms of notebook 03). Xavier and He are
-the student's own (notebook 03); their references live in ``course_lib.reference.init``.
+``normal(std)``, a fixed std (1 or 0.01 in the histograms of notebook 05). Xavier and He are
+the student's own (notebook 05); their references live in ``course_lib.reference.init``.
 """
 
 import math

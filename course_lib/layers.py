@@ -10,7 +10,7 @@ Shapes use N for the batch size, D for input features and M for output features.
 Caches are named tuples, so a backward reads ``cache.x``, never ``cache[0]``. No function
 modifies the arrays it is given.
 
-The layers students implement (batch normalization in notebook 04, dropout in notebook 05)
+The layers students implement (batch normalization in notebook 06, dropout in notebook 07)
 are theirs: their references live in ``course_lib.reference``.
 """
 

@@ -1,11 +1,11 @@
 """Your own functions from earlier notebooks, so that later notebooks run on your code.
 
-In notebook 04, say::
+In notebook 06, say::
 
     from course_lib import mine
     adam, he = mine.load("adam", "he")      # or: mine.adam
 
-reads ``02_optimizers.ipynb`` and ``03_weight_initialization.ipynb`` from the folder the notebook
+reads ``03_adaptive_methods.ipynb`` and ``05_weight_initialization.ipynb`` from the folder the notebook
 runs in (JupyterLab runs a notebook in its own folder, so keep the course's notebooks together),
 runs their exercise cells (with the imports of their setup cells) in a fresh namespace, checks the
 function with its self-check and returns it. Nothing of the other cells runs: no demo, no

@@ -6,8 +6,8 @@ layer is affine, followed by the softmax cross-entropy loss. Parameters live in 
 layers.
 
 The parts students write are passed in as functions, so a network trains on the student's own
-code: the initializer (``xavier``/``he``, notebook 03), batchnorm's or layernorm's
-forward/backward pair (notebook 04), dropout's pair and the L2 penalty (notebook 05).
+code: the initializer (``xavier``/``he``, notebook 05), batchnorm's or layernorm's
+forward/backward pair (notebook 06), dropout's pair and the L2 penalty (notebook 07).
 
 >>> from course_lib import init
 >>> net = MLP([64, 32, 10], init=init.normal(0.1))
@@ -28,7 +28,7 @@ def _initializer(init):
     if isinstance(init, (int, float)) and not isinstance(init, bool) and init > 0:
         return initializers.normal(float(init))
     raise ValueError(f"MLP: init must be a std (a float > 0) or a function (fan_in, fan_out, rng) -> array, "
-                     f"such as your xavier or he from notebook 03; got {init!r}")
+                     f"such as your xavier or he from notebook 05; got {init!r}")
 
 
 def _pair(name, value, what):
@@ -48,14 +48,14 @@ class MLP:
     init: a std (float, 0.1 by default), or a function (fan_in, fan_out, rng) -> (fan_in, fan_out) array, such as
         your ``he`` or ``xavier``.
     batchnorm: None, or ``(batchnorm_forward, batchnorm_backward)``: normalize each hidden layer's
-        pre-activations with these functions (yours from notebook 04).
-    layernorm: None, or ``(layernorm_forward, layernorm_backward)`` (notebook 04), instead of
+        pre-activations with these functions (yours from notebook 06).
+    layernorm: None, or ``(layernorm_forward, layernorm_backward)`` (notebook 06), instead of
         batchnorm: each example's pre-activations normalized over the layer's units, with
         ``ln_params[i]`` (a dict, ``{}``: the default eps) as each layer's ln_param.
     dropout: probability of dropping a hidden unit in training (0 for none); with dropout > 0,
-        ``dropout_layer=(dropout_forward, dropout_backward)`` (yours from notebook 05).
+        ``dropout_layer=(dropout_forward, dropout_backward)`` (yours from notebook 07).
     weight_decay: L2 penalty strength lam (loss + lam/2 * sum ||W||^2, weights only, not biases);
-        with weight_decay > 0, ``penalty=l2_penalty`` (yours from notebook 05).
+        with weight_decay > 0, ``penalty=l2_penalty`` (yours from notebook 07).
     seed: seeds the initial weights and the dropout masks.  dtype: float32 (default) or float64.
     """
 
@@ -76,9 +76,9 @@ class MLP:
         self.dropout_layer = _pair("dropout_layer", dropout_layer, "dropout_forward, dropout_backward")
         if dropout > 0 and self.dropout_layer is None:
             raise ValueError("MLP: dropout > 0 needs dropout_layer=(dropout_forward, dropout_backward): "
-                             "your functions from notebook 05")
+                             "your functions from notebook 07")
         if weight_decay > 0 and not callable(penalty):
-            raise ValueError("MLP: weight_decay > 0 needs penalty=l2_penalty: your function from notebook 05")
+            raise ValueError("MLP: weight_decay > 0 needs penalty=l2_penalty: your function from notebook 07")
         self.sizes, self.activation = list(sizes), activation
         self.dropout, self.weight_decay, self.penalty = dropout, weight_decay, penalty
         self.dtype = np.dtype(dtype)

@@ -1,7 +1,7 @@
-"""Helpers for notebook 06's searches, not graded: a progress bar for a search that you run.
+"""Helpers for notebook 09's searches, not graded: a progress bar for a search that you run.
 
 The searching itself is yours (``train_val_split``, ``log_uniform``, ``random_search`` and
-``successive_halving``, notebook 06); this module only shows how far a search has got::
+``successive_halving``, notebook 09); this module only shows how far a search has got::
 
     with search.progress(objective, 100) as counted:
         results = random_search(counted, space, 100, rng)     # yours

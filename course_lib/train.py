@@ -1,9 +1,10 @@
 """A minibatch trainer for ``course_lib.model.MLP`` (or anything with ``params``, ``loss`` and ``accuracy``).
 
->>> from course_lib import data, model, optim, train
+>>> from course_lib import data, model, train
+>>> from course_lib.reference import adaptive
 >>> ds = data.load_digits()
 >>> net = model.MLP([64, 50, 10], seed=0)
->>> history = train.train(net, ds.X_train, ds.y_train, ds.X_test, ds.y_test, rule=optim.adam,
+>>> history = train.train(net, ds.X_train, ds.y_train, ds.X_test, ds.y_test, rule=adaptive.adam,
 ...                       config={"learning_rate": 1e-3}, epochs=2, progress=False)
 >>> len(history.val_accuracy)
 2
@@ -57,14 +58,14 @@ def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=No
           batch_size=100, seed=0, progress=True, eval_size=1000, description=None, clip=None):
     """Train ``model`` in place with minibatches, and return its ``History``.
 
-    rule: an update rule ``next_w, config = rule(w, dw, config)``: yours from notebook 02.
+    rule: an update rule ``next_w, config = rule(w, dw, config)``: yours from notebooks 02 and 03.
     config: the rule's hyperparameters; every parameter array gets its own copy (and state).
     schedule: optional function of the 0-based step t giving the learning rate, e.g.
         ``lambda t: step_decay(0.1, t, every=500)``; it overrides config's learning_rate.
     seed: seeds the order of the minibatches.  eval_size: how many training samples the
         per-epoch training accuracy is measured on (all of them if fewer).
     clip: optional ``(function, max_norm)``: each step, the gradients (a dict) are replaced by
-        ``function(grads, max_norm)[0]``, e.g. ``(clip_by_global_norm, 1.0)``: yours from notebook 02;
+        ``function(grads, max_norm)[0]``, e.g. ``(clip_by_global_norm, 1.0)``: yours from notebook 04;
         the norms before clipping are kept in ``history.grad_norm``.
     Raises FloatingPointError naming the step and the learning rate when the loss stops being finite.
     """

@@ -1,4 +1,4 @@
-"""The optimizer playground of notebook 02: pick a surface and an update rule, move the sliders,
+"""The optimizer playground of notebook 03: pick a surface and an update rule, move the sliders,
 watch the trajectory change.
 
 Two layers, so that the first can be tested without a browser:
@@ -12,7 +12,7 @@ Two layers, so that the first can be tested without a browser:
   so no figure piles up and nothing is shown twice.
 
 >>> from course_lib.widgets import playground
->>> pg = playground({"sgd": sgd, "adam": adam})   # your own update rules from notebook 02
+>>> pg = playground({"sgd": sgd, "adam": adam})   # your own update rules from notebooks 02 and 03
 >>> pg.controls["learning_rate"].value = 0.05   # what a slider does: the image updates at once
 """
 
@@ -150,7 +150,7 @@ def _describe(surface, path, steps):
 class Playground:
     """The playground's widgets and the callback that keeps the picture in step with them.
 
-    rules: label -> update rule (your own from notebook 02). Which
+    rules: label -> update rule (your own from notebooks 02 and 03). Which
         sliders a rule gets is read from ``HYPERPARAMETERS`` by the rule's function name, so your
         own ``adam`` gets the beta sliders under any label.
     surfaces: name -> ``Surface`` (default: ``course_lib.surfaces.SURFACES``).
@@ -162,7 +162,7 @@ class Playground:
 
     def __init__(self, rules, surfaces=None):
         if not isinstance(rules, Mapping):
-            raise TypeError("playground: rules must be a dict label -> update rule, your own from notebook 02, "
+            raise TypeError("playground: rules must be a dict label -> update rule, your own from notebooks 02 and 03, "
                             f"e.g. playground({{'sgd': sgd, 'adam': adam}}); got {type(rules).__name__}")
         self.rules = dict(rules)
         self.surfaces = dict(SURFACES if surfaces is None else surfaces)

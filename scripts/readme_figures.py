@@ -1,10 +1,10 @@
 """Make the README's figures in docs/img/.
 
-- ``trajectories.png``: the six reference update rules of ``course_lib.reference.optim`` on the bowl
+- ``trajectories.png``: the six reference update rules of ``course_lib.reference.adaptive`` (``RULES``) on the bowl
   f(x, y) = x²/20 + y², 30 steps from (-7, 2), each at the learning rate the playground starts
-  it at (``course_lib.widgets.DEFAULT_LEARNING_RATES``, notebook 02's bowl figure), drawn with
+  it at (``course_lib.widgets.DEFAULT_LEARNING_RATES``, notebook 03's bowl figure), drawn with
   ``course_lib.plots``.
-- ``playground.png``: notebook 02's optimizer playground as a student sees it in JupyterLab,
+- ``playground.png``: notebook 03's optimizer playground as a student sees it in JupyterLab,
   called as the notebook calls it, on ``yours`` (the student's six rules; here the reference
   rules stand in for them, in a first cell that the picture leaves out), taken in headless
   Chromium with the browser tests' machinery (``tests/browser/lab_driver.py``); it needs
@@ -31,13 +31,13 @@ VIEWPORT = {"width": 1100, "height": 1300}
 """The browser window of the playground screenshot: tall enough for the whole cell."""
 
 YOURS_CELL = """\
-from course_lib.reference.optim import RULES as yours   # stands in for the student's six rules"""
+from course_lib.reference.adaptive import RULES as yours   # stands in for the student's six rules"""
 """The first cell: run, not shown."""
 
 PLAYGROUND_CELL = """\
 from course_lib.widgets import playground
 
-pg = playground(yours)                      # your six update rules, as in notebook 02
+pg = playground(yours)                      # your six update rules, as in notebook 03
 pg.controls["rule"].value = "sgd_momentum"  # momentum's spiral on the bowl
 pg"""
 """The second cell: the one in the picture."""
@@ -51,14 +51,14 @@ def trajectories(path):
     import numpy as np
 
     from course_lib import plots
-    from course_lib.reference import optim
+    from course_lib.reference import adaptive
     from course_lib.descent import trajectory
     from course_lib.surfaces import bowl
     from course_lib.widgets import DEFAULT_LEARNING_RATES
 
     plots.use_style()
     fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True, sharey=True)
-    for ax, (name, rule) in zip(axes.flat, optim.RULES.items()):
+    for ax, (name, rule) in zip(axes.flat, adaptive.RULES.items()):
         lr = DEFAULT_LEARNING_RATES[name]
         path_ = trajectory(rule, bowl.grad, np.array(bowl.start), STEPS, {"learning_rate": lr})
         plots.trajectories(bowl, {name: path_}, ax=ax, title=f"{name}, η = {lr:g}")

@@ -102,14 +102,14 @@ def test_ambiguous_matches_are_not_guessed():
 
 def test_the_import_file_has_canvas_columns_points_possible_and_every_student(tmp_path):
     roster = read_roster(write(tmp_path / "r.csv", EXPORT))
-    assignments = [_assignment("01_gradient_descent", {"a": 4, "b": 4}), _assignment("02_optimizers", {"c": 3})]
-    records = {("alice", "01_gradient_descent"): _record(4, 3), ("alice", "02_optimizers"): _record(0),
-               ("bob", "01_gradient_descent"): _record(0, 0), ("bob", "02_optimizers"): _record(3),
-               ("zed", "01_gradient_descent"): _record(1, 1), ("zed", "02_optimizers"): _record(2)}
+    assignments = [_assignment("01_gradient_descent", {"a": 4, "b": 4}), _assignment("02_momentum", {"c": 3})]
+    records = {("alice", "01_gradient_descent"): _record(4, 3), ("alice", "02_momentum"): _record(0),
+               ("bob", "01_gradient_descent"): _record(0, 0), ("bob", "02_momentum"): _record(3),
+               ("zed", "01_gradient_descent"): _record(1, 1), ("zed", "02_momentum"): _record(2)}
     result = export(roster, assignments, records, ["alice", "bob", "zed"], tmp_path / "out" / "canvas.csv")
     rows = read_csv(tmp_path / "out" / "canvas.csv")
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_gradient_descent (4567)",
-                       "02_optimizers"]                     # the roster's column for 01; a new one for 02
+                       "02_momentum"]                     # the roster's column for 01; a new one for 02
     assert rows[1] == ["Points Possible", "", "", "", "", "8", "3"]
     assert rows[2] == ["Liddell, Alice", "101", "S001", "alice@uni.edu", "Lab A", "7", "0"]
     assert rows[3] == ["Builder, Bob", "102", "S002", "bob", "Lab B", "0", "3"]

@@ -1,4 +1,4 @@
-"""The self-checks of notebooks 01 and 02: every diagnosed mistake, written inline the way a
+"""The self-checks of notebooks 01 to 04: every diagnosed mistake, written inline the way a
 student would write it, gets its diagnosis; the references pass; the stored data are current.
 
 The wrong functions here are written independently of the mistakes in ``*_cases.py``: they
@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 
 from course_lib import descent, gradcheck
-from course_lib.reference import optim, descent as reference_descent
+from course_lib.reference import adaptive, momentum, schedules, descent as reference_descent
 from course_instructor.cases import build
 from course_lib.checks import CHECKS, check_adam, check_sgd, run_check
 
 REFERENCES = {
     "numerical_gradient": reference_descent.numerical_gradient, "gradient_descent": reference_descent.gradient_descent,
-    **{name: getattr(optim, name) for name in (
-        "sgd", "sgd_momentum", "nesterov", "adagrad", "rmsprop", "adam", "ewma",
-        "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
-        "adamw", "warmup_cosine", "clip_by_global_norm")},
+    **{name: getattr(module, name) for module, names in (
+        (momentum, ("sgd", "sgd_momentum", "nesterov", "ewma")),
+        (adaptive, ("adagrad", "rmsprop", "adam", "adamw")),
+        (schedules, ("step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
+                     "warmup_cosine", "clip_by_global_norm"))) for name in names},
 }
 
 
@@ -70,7 +71,7 @@ def test_a_mistake_no_hidden_case_shows_fails_the_build():
 
 
 def test_check_prints_one_verdict_and_returns_none(capsys):
-    assert check_adam(optim.adam) is None
+    assert check_adam(adaptive.adam) is None
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.startswith("✓ adam: ")
 
@@ -133,7 +134,7 @@ def test_a_function_that_is_not_a_function():
 
 def test_an_unknown_exercise():
     with pytest.raises(KeyError, match="no self-check for 'lamb'"):
-        run_check("lamb", optim.adam)
+        run_check("lamb", adaptive.adam)
 
 
 def test_returning_only_next_w_is_a_wrong_type():
@@ -904,7 +905,7 @@ def test_a_list_of_points_passes_as_a_trajectory():
 def test_wrong_default_values_show_the_defaults():
     def adam(w, dw, config=None):
         c = fill(config, learning_rate=1e-2, beta1=0.9, beta2=0.999, epsilon=1e-8)
-        return optim.adam(w, dw, c)
+        return adaptive.adam(w, dw, c)
     result = run_check("adam", adam)
     assert result.diagnosis == "wrong_values" and "(10x too large)" in result.message
     assert "takes its default: learning_rate=0.001, beta1=0.9" in result.message

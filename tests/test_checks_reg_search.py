@@ -1,4 +1,4 @@
-"""The self-checks of notebooks 05 and 06: every diagnosed mistake, written inline the way a
+"""The self-checks of notebooks 07 and 09: every diagnosed mistake, written inline the way a
 student would write it, gets its diagnosis; the references pass; a stub is "not implemented yet".
 
 The wrong functions here are written independently of the mistakes in

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib.reference import optim
+from course_lib.reference import adaptive, momentum
 from course_lib.compare import concat, fit, fit_switching
 from course_lib.train import History
 
@@ -28,14 +28,14 @@ def counting(rule, calls):
 
 
 def test_fit_records_every_epoch(toy):
-    model, history = fit(SIZES, *toy, optim.sgd, {"learning_rate": 0.1}, epochs=3, seed=1)
+    model, history = fit(SIZES, *toy, momentum.sgd, {"learning_rate": 0.1}, epochs=3, seed=1)
     assert len(history.val_accuracy) == 3 and len(history.loss) == 3 * history.steps_per_epoch
     assert history.val_accuracy[-1] == model.accuracy(toy[2], toy[3])
 
 
 def test_fit_is_reproducible(toy):
-    _, a = fit(SIZES, *toy, optim.adam, epochs=2, seed=3)
-    _, b = fit(SIZES, *toy, optim.adam, epochs=2, seed=3)
+    _, a = fit(SIZES, *toy, adaptive.adam, epochs=2, seed=3)
+    _, b = fit(SIZES, *toy, adaptive.adam, epochs=2, seed=3)
     assert a.loss == b.loss
 
 
@@ -43,7 +43,7 @@ def test_fit_is_reproducible(toy):
 def test_fit_draws_the_weights_with_the_given_std(std):
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(20, 60)).astype(np.float32), rng.integers(0, 3, size=20)
-    model, _ = fit([60, 50, 3], X, y, X, y, optim.sgd, {"learning_rate": 1e-12}, epochs=1, init=std)
+    model, _ = fit([60, 50, 3], X, y, X, y, momentum.sgd, {"learning_rate": 1e-12}, epochs=1, init=std)
     assert np.std(model.params["W1"]) == pytest.approx(std, rel=0.05)   # 3,000 weights: about 1 %
 
 
@@ -54,21 +54,21 @@ def test_fit_and_fit_switching_call_an_init_function_with_the_fans(toy):
         fans.append((fan_in, fan_out))
         return np.zeros((fan_in, fan_out))
 
-    model, _ = fit(SIZES, *toy, optim.sgd, {"learning_rate": 1e-12}, epochs=1, init=init)
-    fit_switching(SIZES, *toy, (optim.sgd, None), (optim.sgd, None), switch_epoch=1, epochs=2, init=init)
+    model, _ = fit(SIZES, *toy, momentum.sgd, {"learning_rate": 1e-12}, epochs=1, init=init)
+    fit_switching(SIZES, *toy, (momentum.sgd, None), (momentum.sgd, None), switch_epoch=1, epochs=2, init=init)
     assert fans == [(6, 5), (5, 3)] * 2
     assert not model.params["W1"].any()
 
 
 def test_fit_passes_the_schedule(toy):
-    _, history = fit(SIZES, *toy, optim.sgd, schedule=lambda t: 0.1 / (1 + t), epochs=1)
+    _, history = fit(SIZES, *toy, momentum.sgd, schedule=lambda t: 0.1 / (1 + t), epochs=1)
     assert history.learning_rate == [0.1 / (1 + t) for t in range(history.steps_per_epoch)]
 
 
 def test_switching_uses_each_rule_for_its_epochs(toy):
     calls = []
-    _, history = fit_switching(SIZES, *toy, (counting(optim.adam, calls), None),
-                               (counting(optim.sgd_momentum, calls), {"learning_rate": 0.05}), switch_epoch=2, epochs=5)
+    _, history = fit_switching(SIZES, *toy, (counting(adaptive.adam, calls), None),
+                               (counting(momentum.sgd_momentum, calls), {"learning_rate": 0.05}), switch_epoch=2, epochs=5)
     n_params = 2 * (len(SIZES) - 1)                      # W and b per layer: one rule call each per step
     assert calls == ["adam"] * (2 * history.steps_per_epoch * n_params) + \
         ["sgd_momentum"] * (3 * history.steps_per_epoch * n_params)
@@ -77,9 +77,9 @@ def test_switching_uses_each_rule_for_its_epochs(toy):
 
 def test_switching_continues_the_same_model(toy):
     """The second phase starts where the first stopped: its first loss is near the first phase's last."""
-    _, history = fit_switching(SIZES, *toy, (optim.adam, {"learning_rate": 0.01}),
-                               (optim.sgd, {"learning_rate": 1e-6}), switch_epoch=4, epochs=5)
-    _, fresh = fit(SIZES, *toy, optim.sgd, {"learning_rate": 1e-6}, epochs=1)
+    _, history = fit_switching(SIZES, *toy, (adaptive.adam, {"learning_rate": 0.01}),
+                               (momentum.sgd, {"learning_rate": 1e-6}), switch_epoch=4, epochs=5)
+    _, fresh = fit(SIZES, *toy, momentum.sgd, {"learning_rate": 1e-6}, epochs=1)
     n = history.steps_per_epoch
     assert abs(np.mean(history.loss[-n:]) - np.mean(history.loss[3 * n:4 * n])) < \
         abs(np.mean(fresh.loss) - np.mean(history.loss[3 * n:4 * n]))
@@ -88,7 +88,7 @@ def test_switching_continues_the_same_model(toy):
 @pytest.mark.parametrize("switch_epoch", [0, 5, 7])
 def test_switch_epoch_outside_the_run_is_an_error(toy, switch_epoch):
     with pytest.raises(ValueError, match="switch_epoch must be between 1 and epochs - 1 = 4"):
-        fit_switching(SIZES, *toy, (optim.adam, None), (optim.sgd, None), switch_epoch=switch_epoch, epochs=5)
+        fit_switching(SIZES, *toy, (adaptive.adam, None), (momentum.sgd, None), switch_epoch=switch_epoch, epochs=5)
 
 
 def test_concat_joins_in_order():

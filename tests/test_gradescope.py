@@ -36,7 +36,7 @@ from course_lib.paths import course_root
 
 ROOT = course_root()
 HIDDEN = ROOT / "tests" / "hidden"
-NOTEBOOKS = ("01_gradient_descent", "02_optimizers")
+NOTEBOOKS = ("01_gradient_descent", "02_momentum")
 TESTS = {a.notebook: {ex: len(cases.data["cases"]) for ex, cases in a.tests.items()}
          for a in load_course(ROOT / "solutions", HIDDEN) if a.notebook in NOTEBOOKS}
 POINTS = sum(n for exercises in TESTS.values() for n in exercises.values())
@@ -144,7 +144,7 @@ def test_the_zip_holds_the_scripts_the_settings_and_the_course(package):
                                                                         for nb in NOTEBOOKS}
     assert {n for n in names if n.startswith("course/tests/hidden/cases/")} == {
         f"course/tests/hidden/cases/{ex}.json" for nb in NOTEBOOKS for ex in TESTS[nb]}
-    assert "course/course_lib/reference/optim.py" in names and "course/course_instructor/grading/run.py" in names
+    assert "course/course_lib/reference/momentum.py" in names and "course/course_instructor/grading/run.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith(("notebooks/", "."))]
     assert settings["notebooks"] == list(NOTEBOOKS) and settings["visibility"] == "after_due_date"
     assert settings["timeout"] == float(TIMEOUT) and settings["score_visibility"] == "visible"
@@ -187,9 +187,9 @@ def test_a_package_of_one_notebook_and_the_visibility_choices(course, tmp_path):
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
         names = archive.namelist()
         assert json.loads(archive.read("autograder.json"))["visibility"] == "hidden"
-    assert "course/solutions/02_optimizers.ipynb" not in names
+    assert "course/solutions/02_momentum.ipynb" not in names
     assert "course/tests/hidden/cases/numerical_gradient.json" in names
-    assert "course/tests/hidden/cases/adam.json" not in names
+    assert "course/tests/hidden/cases/sgd.json" not in names
     with pytest.raises(GradescopeError, match="never visible before the deadline"):
         Settings(visibility="visible")
     refused = cli_build(tmp_path / "x.zip", course, "--visibility", "visible")
@@ -224,16 +224,16 @@ def test_gather_flattens_folders_and_never_follows_links(tmp_path):
     (sub / "__MACOSX").mkdir()
     (sub / "work" / "01_gradient_descent.ipynb").write_text("{}")
     (sub / "work" / "deeper" / "01_gradient_descent.ipynb").write_text("[]")
-    (sub / ".ipynb_checkpoints" / "02_optimizers.ipynb").write_text("{}")
-    (sub / "__MACOSX" / "02_optimizers.ipynb").write_text("{}")
+    (sub / ".ipynb_checkpoints" / "02_momentum.ipynb").write_text("{}")
+    (sub / "__MACOSX" / "02_momentum.ipynb").write_text("{}")
     secret = tmp_path / "secret.ipynb"
     secret.write_text("the solution")
-    (sub / "02_optimizers.ipynb").symlink_to(secret)
+    (sub / "02_momentum.ipynb").symlink_to(secret)
     (sub / "notes.txt").write_text("not a notebook")
     notes = dict(gather(sub, tmp_path / "out"))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["01_gradient_descent.ipynb"]
     assert (tmp_path / "out" / "01_gradient_descent.ipynb").read_text() == "{}"
-    assert "symbolic link" in notes["02_optimizers.ipynb"]
+    assert "symbolic link" in notes["02_momentum.ipynb"]
     assert notes["work/01_gradient_descent.ipynb"] == "graded as 01_gradient_descent.ipynb"
     assert "ignored" in notes["work/deeper/01_gradient_descent.ipynb"]
 
@@ -312,10 +312,10 @@ WRONG_GD = '''def gradient_descent(grad, x0, learning_rate, num_steps):
         path.append(path[-1] + learning_rate * grad(path[-1]))
     return np.array(path)
 '''
-DELEGATES = '''from course_lib.reference import optim as _optim
+DELEGATES = '''from course_lib.reference import momentum as _momentum
 
 def sgd_momentum(w, dw, config=None):
-    return _optim.sgd_momentum(w, dw, config)
+    return _momentum.sgd_momentum(w, dw, config)
 '''
 
 
@@ -347,16 +347,16 @@ def hostile_submission(root, solutions):
     """Attacks in both notebooks, each on one exercise (honest elsewhere), and a link to a solution:
     01 lies in a folder, and a link named 01_gradient_descent.ipynb at the top points at the solution."""
     source = root / "source" / "course"
-    secrets = [source / "solutions" / "02_optimizers.ipynb", source / "course_lib" / "reference" / "optim.py",
+    secrets = [source / "solutions" / "02_momentum.ipynb", source / "course_lib" / "reference" / "momentum.py",
                source / "tests" / "hidden" / "cases" / "nesterov.json", root / "source" / "setup.sh"]
     sub = root / "submission"
     _replace(solutions / "01_gradient_descent.ipynb", sub / "work" / "01_gradient_descent.ipynb",
              {"numerical_gradient": SYS_EXIT, "gradient_descent": WRONG_GD})
     (sub / "01_gradient_descent.ipynb").symlink_to(source / "solutions" / "01_gradient_descent.ipynb")
-    opt = solutions / "02_optimizers.ipynb"
-    _replace(opt, sub / "02_optimizers.ipynb", {
+    opt = solutions / "02_momentum.ipynb"
+    _replace(opt, sub / "02_momentum.ipynb", {
         "sgd_momentum": DELEGATES, "nesterov": _exfiltrates(secrets),
-        "adam": _forges_results(root / "results", _exercise_source(opt, "adam"))})
+        "ewma": _forges_results(root / "results", _exercise_source(opt, "ewma"))})
     return secrets
 
 
@@ -438,7 +438,7 @@ def test_a_hostile_submission_gets_what_course_grade_gives_it(package, course, v
     subs = var_tmp / "subs" / "student"
     subs.mkdir(parents=True)
     shutil.copyfile(root / "submission" / "work" / "01_gradient_descent.ipynb", subs / "01_gradient_descent.ipynb")
-    shutil.copyfile(root / "submission" / "02_optimizers.ipynb", subs / "02_optimizers.ipynb")
+    shutil.copyfile(root / "submission" / "02_momentum.ipynb", subs / "02_momentum.ipynb")
     run = grade_class(Options(var_tmp / "subs", var_tmp / "grades", timeout=float(TIMEOUT), solutions=course))
     graded = {r.exercise: (r.score, r.status) for record in run.records.values() for r in record.results}
     assert graded == {t["extra_data"]["exercise"]: (t["score"], t["extra_data"]["status"]) for t in data["tests"]}
@@ -474,11 +474,11 @@ def test_without_namespaces_the_source_is_still_out_of_reach(course, var_tmp):
 
 def test_a_broken_package_says_so_in_results_json(package, var_tmp):
     root = unpack(package.zip, var_tmp)
-    (root / "source" / "course" / "tests" / "hidden" / "cases" / "adam.json").unlink()
+    (root / "source" / "course" / "tests" / "hidden" / "cases" / "ewma.json").unlink()
     done, data = run_autograder(root)
     assert done.returncode == 1 and check_results(data) == []
     assert data["score"] == 0 and data["tests"] == [] and "tell the instructor" in data["output"]
-    assert "no hidden cases for adam" in done.stderr
+    assert "no hidden cases for ewma" in done.stderr
 
 
 @needs_root

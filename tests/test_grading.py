@@ -30,7 +30,7 @@ from course_instructor import cells, release
 from course_instructor.cases import build
 from course_lib.checks import probes
 from course_lib.checks.framework import Finding, Protocol, StoredCase, discrepancy
-from course_lib.reference import MODULES, optim
+from course_lib.reference import MODULES, momentum
 from course_instructor.grading import agent, wire
 from course_instructor.grading.agent import ReferenceUnavailable
 from course_instructor.grading.hidden import LocalFunction, grade, load_hidden, local_functions
@@ -170,7 +170,7 @@ def test_what_goes_wrong_in_student_code_gets_its_kind():
         return w - lr * dw, config
 
     def delegates(w, dw, config=None):
-        raise ReferenceUnavailable("course_lib.reference.optim.sgd")
+        raise ReferenceUnavailable("course_lib.reference.momentum.sgd")
 
     assert {o.kind for o in outcomes("sgd", stub)} == {"not_implemented"}
     assert {o.kind for o in outcomes("sgd", delegates)} == {"reference"}
@@ -342,14 +342,14 @@ def test_exercise_code_is_taken_by_id_then_by_function():
 
 
 def test_collect_notes_extra_and_misnamed_files(tmp_path):
-    for name in ["alice/01_gradient_descent.ipynb", "alice/02_optimizers (1).ipynb", "alice/notes.txt",
+    for name in ["alice/01_gradient_descent.ipynb", "alice/02_momentum (1).ipynb", "alice/notes.txt",
                  "alice/.ipynb_checkpoints/x.ipynb", "bob/01_gradient_descent-Copy1.ipynb", "bob/01_gd.ipynb"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
-    students, submissions, notes = collect(tmp_path, ["01_gradient_descent", "02_optimizers"])
+    students, submissions, notes = collect(tmp_path, ["01_gradient_descent", "02_momentum"])
     paths = {(s.student, s.notebook): s.path and s.path.name for s in submissions}
     assert students == ["alice", "bob"]
-    assert paths[("alice", "02_optimizers")] == "02_optimizers (1).ipynb"
+    assert paths[("alice", "02_momentum")] == "02_momentum (1).ipynb"
     assert paths[("bob", "01_gradient_descent")] is None  # two candidates: neither is guessed
     assert Note("alice", "notes.txt", "extra_file", "not a notebook: ignored") in notes
     assert sorted(n.status for n in notes if n.student == "bob") == ["misnamed", "misnamed"]
@@ -370,12 +370,12 @@ def test_an_exercise_without_hidden_tests_breaks_the_instructor_copy(tmp_path):
 
 def test_the_blocked_copy_has_no_reference_code(tmp_path):
     stubbed = blocked_copy(tmp_path)
-    assert len(stubbed) == 6 and "course_lib.reference.optim" in stubbed
-    source = (tmp_path / "course_lib" / "reference" / "optim.py").read_text()
-    assert "ReferenceUnavailable('course_lib.reference.optim.adam')" in source
+    assert len(stubbed) == len(MODULES) and "course_lib.reference.adaptive" in stubbed
+    source = (tmp_path / "course_lib" / "reference" / "adaptive.py").read_text()
+    assert "ReferenceUnavailable('course_lib.reference.adaptive.adam')" in source
     for path in (tmp_path / "course_lib" / "reference").glob("[!_]*.py"):
         assert working_functions(path.read_text()) == [], path.name
-    assert "ReferenceUnavailable('course_lib.reference.optim.rms_update')" in source
+    assert "ReferenceUnavailable('course_lib.reference.adaptive.rms_update')" in source
     assert "def rmsprop" in source and (tmp_path / "course_instructor" / "grading" / "agent.py").exists()
     assert not (tmp_path / "course_instructor" / "grading" / "run.py").exists()
     assert not (tmp_path / "course_instructor" / "cases").exists()
@@ -412,7 +412,7 @@ def test_cli_exits_2_for_a_broken_instructor_copy(tmp_path):
 # A hostile class
 # --------------------------------------------------------------------------------------
 
-HONEST = {"01_gradient_descent": {}, "02_optimizers": {}}
+HONEST = {"01_gradient_descent": {}, "02_momentum": {}}
 
 WRONG_GD = '''def gradient_descent(grad, x0, learning_rate, num_steps):
     path = [np.array(x0, dtype=float)]
@@ -445,22 +445,21 @@ EQUALS_ANYTHING = '''class Anything(np.ndarray):
     def __array_ufunc__(self, *args, **kwargs):
         return True
 
-def adam(w, dw, config=None):
-    return np.zeros_like(w).view(Anything), dict(config or {}, t=1, m=np.zeros_like(w).view(Anything),
-                                                  v=np.zeros_like(w).view(Anything))
+def sgd_momentum(w, dw, config=None):
+    return np.zeros_like(w).view(Anything), dict(config or {}, velocity=np.zeros_like(w).view(Anything))
 '''
 
-DELEGATES = '''from course_lib.reference import optim as _optim
+DELEGATES = '''from course_lib.reference import momentum as _momentum
 
 def sgd_momentum(w, dw, config=None):
-    return _optim.sgd_momentum(w, dw, config)
+    return _momentum.sgd_momentum(w, dw, config)
 '''
 
 READS_SOURCE = f'''import course_lib, os
 
 def nesterov(w, dw, config=None):
-    namespace, real = {{}}, {str(Path(optim.__file__))!r}
-    copy = os.path.join(os.path.dirname(course_lib.__file__), "reference", "optim.py")
+    namespace, real = {{}}, {str(Path(momentum.__file__))!r}
+    copy = os.path.join(os.path.dirname(course_lib.__file__), "reference", "momentum.py")
     exec(open(real if os.path.exists(real) else copy).read(), namespace)
     return namespace["nesterov"](w, dw, config)
 '''
@@ -477,14 +476,14 @@ def gradient_descent(grad, x0, learning_rate, num_steps):
     os._exit(3)
 '''
 
-LOOPS = '''def rmsprop(w, dw, config=None):
+LOOPS = '''def ewma(xs, beta, bias_correction=True):
     while True:
         pass
 '''
 
 SEGFAULT = '''import ctypes
 
-def adagrad(w, dw, config=None):
+def sgd(w, dw, config=None):
     return ctypes.string_at(0), config
 '''
 
@@ -493,11 +492,11 @@ EATS_MEMORY = '''def nesterov(w, dw, config=None):
     return w, config
 '''
 
-RENAMED = '''def adam2(w, dw, config=None):
+RENAMED = '''def sgd_momentum2(w, dw, config=None):
     return w, config
 '''
 
-FORGED_ROW = "forged,02_optimizers,adam,999,4,passed,forged"
+FORGED_ROW = "forged,02_momentum,sgd_momentum,999,4,passed,forged"
 
 
 def _forges(source):
@@ -595,21 +594,21 @@ def retags(nb):
 
 # student -> {notebook: edit}; EXPECTED: student -> {exercise: (status, score or None for full)}
 def build_class(folder, marker, gradebook):
-    gd, opt = "01_gradient_descent", "02_optimizers"
+    gd, opt = "01_gradient_descent", "02_momentum"
     students = {
         "honest": {gd: None, opt: None},
         "wrong": {gd: replace("gradient_descent", WRONG_GD)},
         "patches_allclose": {opt: replace("sgd", PATCHES)},
         "patches_print_json": {opt: replace("ewma", PRINT_JSON)},
-        "equals_anything": {opt: replace("adam", EQUALS_ANYTHING)},
+        "equals_anything": {opt: replace("sgd_momentum", EQUALS_ANYTHING)},
         "delegates": {opt: lambda nb: (replace("sgd_momentum", DELEGATES)(nb), replace("nesterov", READS_SOURCE)(nb))},
         "exits": {gd: replace("numerical_gradient", SYS_EXIT)},
         "os_exits": {gd: replace("gradient_descent", OS_EXIT)},
-        "loops": {opt: replace("rmsprop", LOOPS)},
-        "segfaults": {opt: replace("adagrad", SEGFAULT)},
+        "loops": {opt: replace("ewma", LOOPS)},
+        "segfaults": {opt: replace("sgd", SEGFAULT)},
         "eats_memory": {opt: replace("nesterov", EATS_MEMORY)},
         "floods": {opt: replace("sgd", _floods(solution_source(opt, "sgd")))},
-        "renames": {opt: replace("adam", RENAMED)},
+        "renames": {opt: replace("sgd_momentum", RENAMED)},
         "deletes_and_duplicates": {opt: deletes_and_duplicates},
         "retags": {gd: retags},
         "forges": {opt: replace("ewma", _forges(solution_source(opt, "ewma")))},
@@ -631,14 +630,14 @@ EXPECTED = {
     "wrong": {"gradient_descent": ("partial", 1)},  # zero steps are right even with the wrong sign
     "patches_allclose": {"sgd": ("failed", 0)},
     "patches_print_json": {"ewma": ("interfered", 0)},
-    "equals_anything": {"adam": ("failed", 0)},
+    "equals_anything": {"sgd_momentum": ("failed", 0)},
     "delegates": {"sgd_momentum": ("uses_reference", 0), "nesterov": ("uses_reference", 0)},
     "exits": {"numerical_gradient": ("failed", 0)},
     "os_exits": {"gradient_descent": ("crashed", 0)},
-    "loops": {"rmsprop": ("timeout", 0)},
-    "segfaults": {"adagrad": ("crashed", 0)},
+    "loops": {"ewma": ("timeout", 0)},
+    "segfaults": {"sgd": ("crashed", 0)},
     "eats_memory": {"nesterov": ("failed", 0)},
-    "renames": {"adam": ("not_defined", 0)},
+    "renames": {"sgd_momentum": ("not_defined", 0)},
     "deletes_and_duplicates": {"nesterov": ("missing", 0)},
     "retags": {"gradient_descent": ("partial", 1)},
 }
@@ -657,7 +656,7 @@ def instructor_copy(folder, notebooks):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
-    instructor_copy(root, ["01_gradient_descent", "02_optimizers"])
+    instructor_copy(root, ["01_gradient_descent", "02_momentum"])
     marker = Path("/tmp") / f"course-grade-daemon-{uuid.uuid4().hex}"  # in a sandbox: its private /tmp
     gradebook = root / "grades" / "grades.csv"
     build_class(root / "subs", marker, gradebook)

@@ -7,7 +7,7 @@ instructor runs it) twice: as root, and as an ordinary user (a user made for the
 tests run as root). Each attacker attacks one exercise and is honest elsewhere:
 
 - ``kills_everyone``: ``os.kill(-1, SIGKILL)`` while its cell runs and while it is called;
-- ``finds_reference``: searches the disk for ``course_lib/reference/descent.py`` and ``optim.py``
+- ``finds_reference``: searches the disk for ``course_lib/reference/descent.py`` and ``momentum.py``
   (the checkout's real copies first) and runs what it finds;
 - ``copies_classmate``: reads the honest student's notebook from the class folder (and the
   solutions) and runs that answer;
@@ -59,7 +59,7 @@ from course_lib.paths import course_root
 ROOT = course_root()
 SOLUTIONS = ROOT / "solutions"
 HIDDEN = ROOT / "tests" / "hidden"
-NOTEBOOKS = ("01_gradient_descent", "02_optimizers")
+NOTEBOOKS = ("01_gradient_descent", "02_momentum")
 EXERCISES = sum(1 for name in NOTEBOOKS for cell in cells.read_notebook(SOLUTIONS / f"{name}.ipynb")["cells"]
                 if cells.cell_role(cell) == "exercise")
 """The graded functions of the hostile class's notebooks: a row each per student."""
@@ -99,12 +99,12 @@ def test_links_pipes_and_odd_names_in_the_class_folder(tmp_path):
     for student in ("linker", "piper", "honest"):
         (subs / student).mkdir(parents=True)
     (subs / "linker" / "01_gradient_descent.ipynb").symlink_to(outside)
-    (subs / "linker" / "02_optimizers (1).ipynb").symlink_to(outside)
+    (subs / "linker" / "02_momentum (1).ipynb").symlink_to(outside)
     os.mkfifo(subs / "piper" / "01_gradient_descent.ipynb")
     (subs / "honest" / "01_gradient_descent.ipynb").write_bytes(outside.read_bytes())
     (subs / "copycat").symlink_to(subs / "honest")
     os.mkdir(os.fsencode(subs) + b"/caf\xe9")   # a folder name that is not UTF-8
-    students, submissions, notes = collect(subs, ["01_gradient_descent", "02_optimizers"])
+    students, submissions, notes = collect(subs, ["01_gradient_descent", "02_momentum"])
     status = {}
     for sub in submissions:
         sub.read()
@@ -114,9 +114,9 @@ def test_links_pipes_and_odd_names_in_the_class_folder(tmp_path):
     assert status[("piper", "01_gradient_descent")][0] == "not_regular_file"
     assert "named pipe" in status[("piper", "01_gradient_descent")][1]
     assert status[("copycat", "01_gradient_descent")][0] == "not_regular_file"
-    assert status[("copycat", "02_optimizers")][0] == "not_regular_file"
+    assert status[("copycat", "02_momentum")][0] == "not_regular_file"
     assert status[("honest", "01_gradient_descent")][0] is None
-    assert ("linker", "02_optimizers (1).ipynb", "not_regular_file") in {(n.student, n.file, n.status) for n in notes}
+    assert ("linker", "02_momentum (1).ipynb", "not_regular_file") in {(n.student, n.file, n.status) for n in notes}
     assert any(n.status == "bad_folder_name" for n in notes)
     digests = {s.current_digest() for s in submissions if s.student in ("linker", "copycat")}
     assert all(d.startswith(("not_regular_file:", "missing")) for d in digests)
@@ -393,7 +393,7 @@ def build_class(work, solutions, marker, gradebook):
     subs = work / "subs"
     gd, opt = NOTEBOOKS
     real_descent = str(ROOT / "course_lib" / "reference" / "descent.py")
-    real_optim = str(ROOT / "course_lib" / "reference" / "optim.py")
+    real_momentum = str(ROOT / "course_lib" / "reference" / "momentum.py")
     _student(subs / "honest", solutions, gd)
     _student(subs / "honest", solutions, opt)
     _student(subs / "kills_everyone", solutions, gd, {"gradient_descent": KILLS_EVERYONE})
@@ -403,7 +403,7 @@ def build_class(work, solutions, marker, gradebook):
         module="descent.py", real=real_descent, function="numerical_gradient", signature="(f, x, h=1e-5)",
         arguments="(f, x, h)")})
     _student(subs / "finds_reference", solutions, opt, {"sgd": FINDS_REFERENCE.format(
-        module="optim.py", real=real_optim, function="sgd", signature="(w, dw, config=None)",
+        module="momentum.py", real=real_momentum, function="sgd", signature="(w, dw, config=None)",
         arguments="(w, dw, config)")})
     classmate = [str(subs / "honest" / f"{gd}.ipynb"), str(solutions / f"{gd}.ipynb"), str(SOLUTIONS / f"{gd}.ipynb")]
     _student(subs / "copies_classmate", solutions, gd, {"gradient_descent": COPIES_CLASSMATE.format(paths=classmate)})

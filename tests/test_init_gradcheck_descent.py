@@ -7,11 +7,12 @@ import pytest
 
 from course_lib import init
 from course_lib.reference import init as reference_init
-from course_lib.descent import trajectory
+from course_lib.descent import paths, trajectory
+from course_lib.surfaces import SURFACES
 from course_lib.reference.descent import gradient_descent
 from course_lib.gradcheck import rel_error
 from course_lib.reference.descent import numerical_gradient
-from course_lib.reference.optim import sgd
+from course_lib.reference.momentum import sgd
 
 # ---------------------------------------------------------------- initializers
 
@@ -113,3 +114,11 @@ def test_trajectory_equals_gradient_descent_for_sgd_and_stops_when_diverging():
     path = trajectory(sgd, grad, x0, 2000, {"learning_rate": 1.5})   # |1 - 1.5 * 2| = 2: diverges
     assert path.shape == (2001, 2) and np.isfinite(path).all()
     np.testing.assert_array_equal(path[-1], path[-2])
+
+
+def test_paths_runs_each_rule_from_the_surface_start():
+    bowl = SURFACES["bowl"]
+    found = paths(bowl, {"slow": (sgd, {"learning_rate": 0.1}), "fast": (sgd, {"learning_rate": 0.9})}, steps=5)
+    assert list(found) == ["slow", "fast"]
+    for label, rate in (("slow", 0.1), ("fast", 0.9)):
+        np.testing.assert_array_equal(found[label], gradient_descent(bowl.grad, bowl.start, rate, 5))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib import data
-from course_lib.reference import batchnorm, optim, regularization, init as reference_init
+from course_lib.reference import adaptive, momentum, schedules, batchnorm, regularization, init as reference_init
 from course_lib.gradcheck import rel_error
 from course_lib.reference.descent import numerical_gradient
 from course_lib.model import MLP
@@ -100,7 +100,7 @@ def digits():
 def test_training_learns_digits_and_is_reproducible(digits):
     def run():
         net = MLP([64, 50, 10], init=reference_init.he, seed=0)
-        return train(net, digits.X_train, digits.y_train, digits.X_test, digits.y_test, rule=optim.adam,
+        return train(net, digits.X_train, digits.y_train, digits.X_test, digits.y_test, rule=adaptive.adam,
                      config={"learning_rate": 3e-3}, epochs=5, progress=False)
     h = run()
     assert h.steps_per_epoch == 15 and len(h.loss) == 75 and len(h.val_accuracy) == 5
@@ -111,9 +111,9 @@ def test_training_learns_digits_and_is_reproducible(digits):
 
 def test_training_follows_the_schedule(digits):
     net = MLP([64, 10], seed=0)
-    h = train(net, digits.X_train, digits.y_train, rule=optim.sgd, epochs=2, progress=False,
-              schedule=lambda t: optim.step_decay(0.1, t, every=10))
-    assert h.learning_rate == [optim.step_decay(0.1, t, every=10) for t in range(30)]
+    h = train(net, digits.X_train, digits.y_train, rule=momentum.sgd, epochs=2, progress=False,
+              schedule=lambda t: schedules.step_decay(0.1, t, every=10))
+    assert h.learning_rate == [schedules.step_decay(0.1, t, every=10) for t in range(30)]
     assert np.isnan(h.val_accuracy).all()
 
 
@@ -121,15 +121,15 @@ def test_training_stops_with_the_step_and_learning_rate_when_the_loss_diverges(d
     net = MLP([64, 10], seed=0)       # one step of this size overflows float32 scores to inf
     with pytest.raises(FloatingPointError, match=r"the loss is (nan|inf) at step 1 \(epoch 1\) with learning_rate=1e\+38"):
         with np.errstate(all="ignore"):
-            train(net, digits.X_train, digits.y_train, rule=optim.sgd, config={"learning_rate": 1e38},
+            train(net, digits.X_train, digits.y_train, rule=momentum.sgd, config={"learning_rate": 1e38},
                   epochs=1, progress=False)
 
 
 def test_training_rejects_mismatched_data(digits):
     with pytest.raises(ValueError, match="X has 1438 rows but y has 10"):
-        train(MLP([64, 10]), digits.X_train, digits.y_train[:10], rule=optim.sgd, progress=False)
+        train(MLP([64, 10]), digits.X_train, digits.y_train[:10], rule=momentum.sgd, progress=False)
     with pytest.raises(ValueError, match="give both X_val and y_val"):
-        train(MLP([64, 10]), digits.X_train, digits.y_train, X_val=digits.X_test, rule=optim.sgd, progress=False)
+        train(MLP([64, 10]), digits.X_train, digits.y_train, X_val=digits.X_test, rule=momentum.sgd, progress=False)
 
 
 def test_training_clips_the_gradients_with_the_function_given(digits):
@@ -137,11 +137,11 @@ def test_training_clips_the_gradients_with_the_function_given(digits):
 
     def clip(grads, max_norm):
         seen.append(max_norm)
-        return optim.clip_by_global_norm(grads, max_norm)
+        return schedules.clip_by_global_norm(grads, max_norm)
 
     def steps(**options):
         net = MLP([64, 10], seed=0)
-        h = train(net, digits.X_train, digits.y_train, rule=optim.sgd, config={"learning_rate": 0.1}, epochs=1,
+        h = train(net, digits.X_train, digits.y_train, rule=momentum.sgd, config={"learning_rate": 0.1}, epochs=1,
                   progress=False, **options)
         return net, h
 
@@ -154,8 +154,8 @@ def test_training_clips_the_gradients_with_the_function_given(digits):
     assert moved <= 15 * 0.1 * 1e-3 * (1 + 1e-4)
     assert moved < np.sqrt(sum(np.sum((plain.params[k] - start[k]) ** 2) for k in start))
     with pytest.raises(TypeError, match="clip must be None or a pair"):
-        train(MLP([64, 10]), digits.X_train, digits.y_train, rule=optim.sgd, progress=False,
-              clip=optim.clip_by_global_norm)
+        train(MLP([64, 10]), digits.X_train, digits.y_train, rule=momentum.sgd, progress=False,
+              clip=schedules.clip_by_global_norm)
 
 
 LAYERNORM = (batchnorm.layernorm_forward, batchnorm.layernorm_backward)

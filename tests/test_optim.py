@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.reference import optim
+from course_lib.reference import adaptive, momentum, schedules
 from course_lib.surfaces import bowl, product
 
-RULES = list(optim.RULES.values())
+RULES = list(adaptive.RULES.values())
 NON_DEFAULT = {
     "sgd": {"learning_rate": 0.3},
     "sgd_momentum": {"learning_rate": 0.05, "momentum": 0.5},
@@ -47,7 +47,7 @@ def test_rule_fills_defaults_and_keeps_shape_and_dtype(rule):
     w, dw = arrays((5, 2), dtype=np.float32)
     next_w, config = rule(w, dw)
     assert next_w.shape == w.shape and next_w.dtype == np.float32
-    assert config["learning_rate"] == (1e-3 if rule is optim.adam else 1e-2)
+    assert config["learning_rate"] == (1e-3 if rule is adaptive.adam else 1e-2)
     for value in config.values():
         if isinstance(value, np.ndarray):
             assert value.dtype == np.float32
@@ -98,7 +98,7 @@ def test_rule_rejects_mismatched_shapes_and_nan_gradients(rule):
         rule(w, dw)
 
 
-@pytest.mark.parametrize("rule", [optim.sgd_momentum, optim.adagrad, optim.adam], ids=lambda r: r.__name__)
+@pytest.mark.parametrize("rule", [momentum.sgd_momentum, adaptive.adagrad, adaptive.adam], ids=lambda r: r.__name__)
 def test_rule_rejects_state_of_another_shape(rule):
     w, dw = arrays((3, 4))
     _, config = rule(w, dw)
@@ -109,25 +109,25 @@ def test_rule_rejects_state_of_another_shape(rule):
 @pytest.mark.parametrize("key, value", [("momentum", 1.0), ("momentum", -0.1)])
 def test_momentum_out_of_range(key, value):
     with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
-        optim.sgd_momentum(*arrays(), {key: value})
+        momentum.sgd_momentum(*arrays(), {key: value})
 
 
 def test_config_must_be_a_dict():
     with pytest.raises(TypeError, match="config must be a dict"):
-        optim.sgd(*arrays(), [("learning_rate", 0.1)])
+        momentum.sgd(*arrays(), [("learning_rate", 0.1)])
 
 
 # ---------------------------------------------------------------- hand-computed steps
 
 def test_sgd_step():
-    w, _ = optim.sgd(np.array([1.0, 2.0]), np.array([0.5, -1.0]), {"learning_rate": 0.1})
+    w, _ = momentum.sgd(np.array([1.0, 2.0]), np.array([0.5, -1.0]), {"learning_rate": 0.1})
     np.testing.assert_allclose(w, [0.95, 2.1], rtol=0, atol=1e-15)
 
 
 def test_momentum_two_steps_by_hand():
     w, dw, config = np.array([1.0]), np.array([2.0]), {"learning_rate": 0.1, "momentum": 0.5}
-    w, config = optim.sgd_momentum(w, dw, config)   # v = -0.2, w = 0.8
-    w, config = optim.sgd_momentum(w, dw, config)   # v = 0.5 * -0.2 - 0.2 = -0.3, w = 0.5
+    w, config = momentum.sgd_momentum(w, dw, config)   # v = -0.2, w = 0.8
+    w, config = momentum.sgd_momentum(w, dw, config)   # v = 0.5 * -0.2 - 0.2 = -0.3, w = 0.5
     np.testing.assert_allclose(w, [0.5])
     np.testing.assert_allclose(config["velocity"], [-0.3])
 
@@ -142,22 +142,22 @@ def test_nesterov_equals_the_look_ahead_form():
     for _ in range(40):
         v = mu * v - lr * grad(theta + mu * v)
         theta = theta + v
-        w, config = optim.nesterov(w, grad(w), config)
+        w, config = momentum.nesterov(w, grad(w), config)
         np.testing.assert_allclose(w, theta + mu * v, rtol=1e-12, atol=1e-12)
 
 
 def test_adagrad_worked_example_on_xy():
     """Seed 004: f = xy from (1, 2), step 1, no epsilon: (0, 1), then (-1/sqrt(5), 1)."""
     p, config = np.array([1.0, 2.0]), {"learning_rate": 1.0, "epsilon": 0.0}
-    p, config = optim.adagrad(p, product.grad(p), config)
+    p, config = adaptive.adagrad(p, product.grad(p), config)
     np.testing.assert_allclose(p, [0.0, 1.0], atol=1e-15)
     np.testing.assert_allclose(config["cache"], [4.0, 1.0])
-    p, config = optim.adagrad(p, product.grad(p), config)
+    p, config = adaptive.adagrad(p, product.grad(p), config)
     np.testing.assert_allclose(p, [-1 / math.sqrt(5), 1.0], atol=1e-15)
 
 
 def test_rmsprop_first_step_by_hand():
-    w, config = optim.rmsprop(np.array([1.0]), np.array([2.0]), {"learning_rate": 0.1, "decay_rate": 0.9, "epsilon": 0})
+    w, config = adaptive.rmsprop(np.array([1.0]), np.array([2.0]), {"learning_rate": 0.1, "decay_rate": 0.9, "epsilon": 0})
     # cache = 0.1 * 4 = 0.4; step = 0.1 * 2 / sqrt(0.4)
     np.testing.assert_allclose(w, [1 - 0.2 / math.sqrt(0.4)])
 
@@ -167,7 +167,7 @@ def test_adam_first_step_is_learning_rate_times_sign(scale):
     """After bias correction m_hat = g and v_hat = g**2, so the step is lr * g / (|g| + eps)."""
     g = scale * np.array([[1.0, -3.0, 0.5], [-2.0, 4.0, -0.25]])
     lr, eps = 1e-3, 1e-8
-    w, _ = optim.adam(np.zeros_like(g), g, {"learning_rate": lr, "epsilon": eps})
+    w, _ = adaptive.adam(np.zeros_like(g), g, {"learning_rate": lr, "epsilon": eps})
     np.testing.assert_allclose(w, -lr * g / (np.abs(g) + eps), rtol=1e-12)
 
 
@@ -181,7 +181,7 @@ def test_adam_matches_algorithm_1_of_the_paper():
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         theta -= lr * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
-        w, config = optim.adam(w, np.array([g]), config)
+        w, config = adaptive.adam(w, np.array([g]), config)
         assert w[0] == pytest.approx(theta, rel=1e-13)
     assert config["t"] == len(grads)
 
@@ -195,7 +195,7 @@ def test_gradient_descent_rate_on_the_bowl_is_kappa_minus_one_over_kappa_plus_on
     p, config = np.array(bowl.start), {"learning_rate": 2 / (l1 + ln)}
     norms = []
     for _ in range(60):
-        p, config = optim.sgd(p, bowl.grad(p), config)
+        p, config = momentum.sgd(p, bowl.grad(p), config)
         norms.append(np.linalg.norm(p))
     rate = (norms[59] / norms[19]) ** (1 / 40)
     assert rate == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-9)
@@ -211,7 +211,7 @@ def test_heavy_ball_with_optimal_parameters_converges_at_the_optimal_rate():
     p, config = np.array(bowl.start), {"learning_rate": alpha, "momentum": beta}
     norms = []
     for _ in range(600):
-        p, config = optim.sgd_momentum(p, bowl.grad(p), config)
+        p, config = momentum.sgd_momentum(p, bowl.grad(p), config)
         norms.append(np.linalg.norm(p))
     # The iteration matrix has a double eigenvalue, so the error is ~ k * rate**k: measure over a
     # long window, where the factor k changes the per-step ratio by (600/200)**(1/400) - 1 = 0.3%.
@@ -260,52 +260,52 @@ def test_rule_matches_pytorch(rule):
 # ---------------------------------------------------------------- EWMA
 
 def test_ewma_by_hand():
-    np.testing.assert_allclose(optim.ewma([1.0, 2.0, 3.0], 0.5, bias_correction=False), [0.5, 1.25, 2.125])
+    np.testing.assert_allclose(momentum.ewma([1.0, 2.0, 3.0], 0.5, bias_correction=False), [0.5, 1.25, 2.125])
     # corrected: divide by 1 - 0.5**t = 0.5, 0.75, 0.875
-    np.testing.assert_allclose(optim.ewma([1.0, 2.0, 3.0], 0.5), [1.0, 5 / 3, 17 / 7])
+    np.testing.assert_allclose(momentum.ewma([1.0, 2.0, 3.0], 0.5), [1.0, 5 / 3, 17 / 7])
 
 
 def test_ewma_of_a_constant_is_the_constant_only_with_bias_correction():
     xs = np.full(50, 7.0)
-    np.testing.assert_allclose(optim.ewma(xs, 0.9), 7.0, rtol=1e-14)
+    np.testing.assert_allclose(momentum.ewma(xs, 0.9), 7.0, rtol=1e-14)
     t = np.arange(1, 51)
-    np.testing.assert_allclose(optim.ewma(xs, 0.9, bias_correction=False), 7 * (1 - 0.9**t), rtol=1e-13)
+    np.testing.assert_allclose(momentum.ewma(xs, 0.9, bias_correction=False), 7 * (1 - 0.9**t), rtol=1e-13)
 
 
 def test_ewma_averages_along_the_first_axis():
     xs = np.arange(12.0).reshape(4, 3)
-    columns = np.stack([optim.ewma(xs[:, j], 0.7) for j in range(3)], axis=1)
-    np.testing.assert_allclose(optim.ewma(xs, 0.7), columns)
+    columns = np.stack([momentum.ewma(xs[:, j], 0.7) for j in range(3)], axis=1)
+    np.testing.assert_allclose(momentum.ewma(xs, 0.7), columns)
 
 
 @pytest.mark.parametrize("xs, beta, message", [(3.0, 0.9, "must be a series"), ([1, 2], 1.0, r"beta must be in \[0, 1\)")])
 def test_ewma_rejects_bad_input(xs, beta, message):
     with pytest.raises(ValueError, match=message):
-        optim.ewma(xs, beta)
+        momentum.ewma(xs, beta)
 
 
 # ---------------------------------------------------------------- schedules
 
 def test_step_decay_by_hand():
-    assert [optim.step_decay(0.1, t, drop=0.5, every=3) for t in (0, 2, 3, 5, 6, 9)] == pytest.approx(
+    assert [schedules.step_decay(0.1, t, drop=0.5, every=3) for t in (0, 2, 3, 5, 6, 9)] == pytest.approx(
         [0.1, 0.1, 0.05, 0.05, 0.025, 0.0125])
 
 
 def test_exponential_and_inverse_time_decay_by_hand():
-    assert optim.exponential_decay(0.2, 5, k=0.1) == pytest.approx(0.2 * math.exp(-0.5))
-    assert optim.inverse_time_decay(0.2, 5, k=0.1) == pytest.approx(0.2 / 1.5)
+    assert schedules.exponential_decay(0.2, 5, k=0.1) == pytest.approx(0.2 * math.exp(-0.5))
+    assert schedules.inverse_time_decay(0.2, 5, k=0.1) == pytest.approx(0.2 / 1.5)
 
 
 def test_cosine_restarts_by_hand():
-    lr = [optim.cosine_restarts(1.0, t, period=4, lr_min=0.2) for t in range(9)]
+    lr = [schedules.cosine_restarts(1.0, t, period=4, lr_min=0.2) for t in range(9)]
     half = 0.2 + 0.8 * (1 + math.cos(math.pi / 4)) / 2
     assert lr == pytest.approx([1.0, half, 0.6, 0.2 + 0.8 * (1 - math.cos(math.pi / 4)) / 2, 1.0, half, 0.6,
                                 lr[3], 1.0])
 
 
 @pytest.mark.parametrize("schedule, kwargs", [
-    (optim.step_decay, {}), (optim.exponential_decay, {"k": 0.1}),
-    (optim.inverse_time_decay, {"k": 0.1}), (optim.cosine_restarts, {"period": 7}),
+    (schedules.step_decay, {}), (schedules.exponential_decay, {"k": 0.1}),
+    (schedules.inverse_time_decay, {"k": 0.1}), (schedules.cosine_restarts, {"period": 7}),
 ])
 def test_schedules_take_arrays_of_steps_and_reject_negative_steps(schedule, kwargs):
     t = np.arange(30)
@@ -320,28 +320,28 @@ def test_adamw_is_adam_plus_a_decay_of_the_old_weights():
     w, config_w, config_a = rng.normal(size=(3, 4)), {"weight_decay": 0.1, "learning_rate": 0.01}, {"learning_rate": 0.01}
     for _ in range(4):
         dw = rng.normal(size=w.shape)
-        next_a, config_a = optim.adam(w, dw, config_a)
-        next_w, config_w = optim.adamw(w, dw, config_w)
+        next_a, config_a = adaptive.adam(w, dw, config_a)
+        next_w, config_w = adaptive.adamw(w, dw, config_w)
         np.testing.assert_allclose(next_w, next_a - 0.01 * 0.1 * w, rtol=1e-12, atol=1e-15)
         w = next_w
-    assert config_w["t"] == 4 and optim.adamw(w, w)[1]["weight_decay"] == 1e-2
+    assert config_w["t"] == 4 and adaptive.adamw(w, w)[1]["weight_decay"] == 1e-2
 
 
 def test_warmup_cosine_ramps_decays_and_stays_at_lr_min():
     t = np.arange(14)
-    lr = optim.warmup_cosine(1.0, t, 4, 10, lr_min=0.1)
+    lr = schedules.warmup_cosine(1.0, t, 4, 10, lr_min=0.1)
     np.testing.assert_allclose(lr[:4], [0.25, 0.5, 0.75, 1.0])
     assert lr[4] == 1.0 and np.all(np.diff(lr[4:11]) < 0) and np.all(lr[10:] == 0.1)
-    assert [optim.warmup_cosine(1.0, int(k), 4, 10, lr_min=0.1) for k in t] == list(lr)
-    assert optim.warmup_cosine(0.5, 0, 0, 8) == 0.5
+    assert [schedules.warmup_cosine(1.0, int(k), 4, 10, lr_min=0.1) for k in t] == list(lr)
+    assert schedules.warmup_cosine(0.5, 0, 0, 8) == 0.5
     with pytest.raises(ValueError, match="warmup < total"):
-        optim.warmup_cosine(1.0, 0, 10, 10)
+        schedules.warmup_cosine(1.0, 0, 10, 10)
 
 
 def test_clip_by_global_norm_scales_all_arrays_together_and_copies():
     grads = {"W1": np.array([[3.0, 0.0]]), "b1": np.array([4.0])}
-    clipped, norm = optim.clip_by_global_norm(grads, 1.0)
+    clipped, norm = schedules.clip_by_global_norm(grads, 1.0)
     assert norm == 5.0 and np.allclose(clipped["W1"], [[0.6, 0.0]]) and np.allclose(clipped["b1"], [0.8])
     assert grads["W1"].tolist() == [[3.0, 0.0]]
-    same, norm = optim.clip_by_global_norm(grads, 10.0)
+    same, norm = schedules.clip_by_global_norm(grads, 10.0)
     assert norm == 5.0 and same["b1"] is not grads["b1"] and same["b1"].tolist() == [4.0]

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_lib.reference import optim
+from course_lib.reference import adaptive, momentum
 
-RULES = optim.RULES
+RULES = adaptive.RULES
 from course_lib.surfaces import SURFACES
 from course_lib.widgets import HYPERPARAMETERS, Playground, TrajectoryView, playground, run
 
@@ -57,7 +57,7 @@ def test_updates_create_no_figures(pg):
     assert plt.get_fignums() == before
 
 
-@pytest.mark.parametrize("rule", list(optim.RULES))
+@pytest.mark.parametrize("rule", list(adaptive.RULES))
 def test_a_rule_shows_only_the_sliders_it_reads(pg, rule):
     pg.controls["rule"].value = rule
     shown = {key for key in ("momentum", "decay_rate", "beta1", "beta2")
@@ -75,7 +75,7 @@ def test_the_picture_is_the_path_of_the_chosen_settings(pg):
     pg.controls["momentum"].value = 0.5
     pg.controls["steps"].value = 12
     v = pg.values()
-    path = run(optim.sgd_momentum, SURFACES[v["surface"]], v["learning_rate"], 12, (v["x0"], v["y0"]), momentum=0.5)
+    path = run(momentum.sgd_momentum, SURFACES[v["surface"]], v["learning_rate"], 12, (v["x0"], v["y0"]), momentum=0.5)
     expected = TrajectoryView().render(SURFACES[v["surface"]], path, pg.view.label.get_text(),
                                        pg.view.path_line.get_color())
     assert pg.image.value == expected
@@ -99,7 +99,7 @@ def test_your_own_rules_are_used_and_get_their_sliders():
 
     def adam(w, dw, config=None):
         calls.append(dict(config))
-        return optim.adam(w, dw, config)
+        return adaptive.adam(w, dw, config)
 
     pg = playground({"my adam": adam})
     assert list(pg.controls["rule"].options) == ["my adam"]
@@ -136,7 +136,7 @@ def test_no_rules_is_an_error():
         Playground(rules={})
 
 
-@pytest.mark.parametrize("rules", [None, [optim.sgd, optim.adam], optim.adam])
+@pytest.mark.parametrize("rules", [None, [momentum.sgd, adaptive.adam], adaptive.adam])
 def test_rules_that_are_not_a_dict_are_an_error(rules):
     with pytest.raises(TypeError, match=r"rules must be a dict label -> update rule"):
         playground(rules)

@@ -1,4 +1,4 @@
-"""Build time: the cases and the known mistakes of notebook 04's checks (``batchnorm_forward``,
+"""Build time: the cases and the known mistakes of notebook 06's checks (``batchnorm_forward``,
 ``batchnorm_backward``, ``layernorm_forward``, ``layernorm_backward``).
 
 Inputs are rounded to three decimals (exact in JSON), with features of different means and

@@ -1,4 +1,4 @@
-"""Build time: the cases and the known mistakes of notebook 03's checks (``xavier``, ``he``).
+"""Build time: the cases and the known mistakes of notebook 05's checks (``xavier``, ``he``).
 
 Every case draws a 300 x 700 or 700 x 300 matrix (210,000 weights), so the sampling errors
 are small: about 0.15% for the std, 0.002 for the mean in units of the std and 0.011 for the

@@ -1,4 +1,4 @@
-"""Build time: the cases and the known mistakes of notebook 02's checks.
+"""Build time: the cases and the known mistakes of the checks of notebooks 02 to 04 (the update rules, ``ewma``, the schedules and clipping).
 
 Each mistake is a wrong version of a graded function, written once as a configurable
 function (keyword flags) or a wrapper around the reference, and named with the message a
@@ -9,7 +9,7 @@ from functools import cache, partial
 
 import numpy as np
 
-from course_lib.reference import optim as reference
+from course_lib.reference import adaptive, momentum, schedules
 
 from .build import Case, Mistake, Spec
 
@@ -163,12 +163,12 @@ def common_mistakes(rule, name, state, hyperparameters, sign=True):
 
 SGD = Spec(
     exercise="sgd",
-    reference=reference.sgd,
-    cases=[*rule_cases(reference.sgd, (), {"learning_rate": 0.3}),
-           *hidden_rule_cases(reference.sgd, 312, {"learning_rate": 0.2}, trained_case(
+    reference=momentum.sgd,
+    cases=[*rule_cases(momentum.sgd, (), {"learning_rate": 0.3}),
+           *hidden_rule_cases(momentum.sgd, 312, {"learning_rate": 0.2}, trained_case(
                "several steps on an array of several dimensions, with a non-default learning rate", (2, 3, 4),
                {"learning_rate": 0.37}, 311))],
-    mistakes=common_mistakes(reference.sgd, "SGD", (), ("learning_rate",)),
+    mistakes=common_mistakes(momentum.sgd, "SGD", (), ("learning_rate",)),
     summary="shapes (3,), (4, 5), (3, 2); float64 and float32; config None and non-default; 5 steps each",
     rule="w - learning_rate * dw.",
 )
@@ -177,7 +177,7 @@ SGD = Spec(
 def momentum_variant(w, dw, config=None, *, nesterov=False, step_sign=1, gradient_sign=-1):
     """Momentum (or Nesterov) with the signs as flags: v' = momentum*v + gradient_sign*lr*dw,
     then w + step_sign * (v', or Nesterov's -momentum*v + (1 + momentum)*v')."""
-    c = {**defaults(reference.sgd_momentum, ("velocity",)), **(config or {})}
+    c = {**defaults(momentum.sgd_momentum, ("velocity",)), **(config or {})}
     mu, v = c["momentum"], c.get("velocity", np.zeros_like(w))
     v_next = mu * v + gradient_sign * c["learning_rate"] * dw
     step = -mu * v + (1 + mu) * v_next if nesterov else v_next
@@ -195,10 +195,10 @@ WRONG_VELOCITY_SIGN = Mistake(
 
 SGD_MOMENTUM = Spec(
     exercise="sgd_momentum",
-    reference=reference.sgd_momentum,
-    cases=[*rule_cases(reference.sgd_momentum, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+    reference=momentum.sgd_momentum,
+    cases=[*rule_cases(momentum.sgd_momentum, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
            *hidden_rule_cases(
-               reference.sgd_momentum, 322, {"learning_rate": 0.1, "momentum": 0.5},
+               momentum.sgd_momentum, 322, {"learning_rate": 0.1, "momentum": 0.5},
                trained_case("several steps with non-default momentum and learning rate, the velocity carried between "
                             "steps", (3, 5), {"learning_rate": 0.05, "momentum": 0.6}, 321),
                trained_case("a few steps continuing from a velocity already in the config", (4,),
@@ -212,7 +212,7 @@ SGD_MOMENTUM = Spec(
         Mistake("velocity_sign", partial(momentum_variant, gradient_sign=1, step_sign=-1),
                 "Your steps are right, but config['velocity'] has the opposite sign: the contract keeps "
                 "v = momentum * v - learning_rate * dw and returns w + v."),
-        *common_mistakes(reference.sgd_momentum, "SGD with momentum", VELOCITY, ("learning_rate", "momentum"),
+        *common_mistakes(momentum.sgd_momentum, "SGD with momentum", VELOCITY, ("learning_rate", "momentum"),
                          sign=False),
     ],
     summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2, 2); float64 and float32; config None, partial and "
@@ -222,10 +222,10 @@ SGD_MOMENTUM = Spec(
 
 NESTEROV = Spec(
     exercise="nesterov",
-    reference=reference.nesterov,
-    cases=[*rule_cases(reference.nesterov, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
+    reference=momentum.nesterov,
+    cases=[*rule_cases(momentum.nesterov, VELOCITY, MOMENTUM_VALUES, GIVEN_VELOCITY),
            *hidden_rule_cases(
-               reference.nesterov, 332, {"learning_rate": 0.1},
+               momentum.nesterov, 332, {"learning_rate": 0.1},
                trained_case("several steps on an array of several dimensions, with non-default momentum and learning "
                             "rate, the velocity carried between steps", (2, 2, 3),
                             {"learning_rate": 0.03, "momentum": 0.75}, 331),
@@ -237,12 +237,12 @@ NESTEROV = Spec(
         Mistake("plain_momentum", momentum_variant,
                 "This is plain (heavy-ball) momentum, w + v'. Nesterov's update looks ahead: "
                 "w - momentum * v + (1 + momentum) * v', with v the old velocity and v' the new one."),
-        Mistake("uphill", uphill(reference.nesterov),
+        Mistake("uphill", uphill(momentum.nesterov),
                 "Your steps go uphill: return w - momentum * v + (1 + momentum) * v', where "
                 "v' = momentum * v - learning_rate * dw already points downhill."),
         Mistake(WRONG_VELOCITY_SIGN.name, partial(momentum_variant, nesterov=True, gradient_sign=1),
                 WRONG_VELOCITY_SIGN.message.replace("then w + v", "then w - momentum * v + (1 + momentum) * v'")),
-        *common_mistakes(reference.nesterov, "Nesterov momentum", VELOCITY, ("learning_rate", "momentum"),
+        *common_mistakes(momentum.nesterov, "Nesterov momentum", VELOCITY, ("learning_rate", "momentum"),
                          sign=False),
     ],
     summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2, 2); float64 and float32; config None, partial and "
@@ -280,9 +280,9 @@ EPSILON_INSIDE = "epsilon inside the square root, sqrt(cache + epsilon); the con
 
 ADAGRAD = Spec(
     exercise="adagrad",
-    reference=reference.adagrad,
+    reference=adaptive.adagrad,
     cases=rule_cases(
-        reference.adagrad, CACHE, {"learning_rate": 0.2, "epsilon": 0.01},
+        adaptive.adagrad, CACHE, {"learning_rate": 0.2, "epsilon": 0.01},
         Case("the worked example: f = xy from (1, 2), learning_rate=1, gradients (2, 1) then (1, 0)",
              {"w": np.array([1.0, 2.0]), "dws": np.array([[2.0, 1.0], [1.0, 0.0]]),
               "config": {"learning_rate": 1.0}},
@@ -290,7 +290,7 @@ ADAGRAD = Spec(
         rule_case("shape (4,), gradients about 1e-5", (4,), None, seed=14, **TINY),
         GIVEN_CACHE,
         *hidden_rule_cases(
-            reference.adagrad, 342, {"learning_rate": 0.05},
+            adaptive.adagrad, 342, {"learning_rate": 0.05},
             trained_case("several steps with non-default learning rate and epsilon, the cache carried between steps",
                          (6,), {"learning_rate": 0.3, "epsilon": 1e-4}, 341),
             Case("one step with tiny gradients, where epsilon outside the square root matters",
@@ -299,12 +299,12 @@ ADAGRAD = Spec(
                  atol=1e-15)),
     ),
     mistakes=[
-        Mistake("cache_not_accumulated", partial(cache_variant, reference.adagrad, accumulate=False),
+        Mistake("cache_not_accumulated", partial(cache_variant, adaptive.adagrad, accumulate=False),
                 f"Your cache is the last squared gradient only, cache = dw**2 {NOTES_000}. AdaGrad sums "
                 f"them all: cache = cache + dw**2."),
-        Mistake("epsilon_inside_root", partial(cache_variant, reference.adagrad, eps_inside=True),
+        Mistake("epsilon_inside_root", partial(cache_variant, adaptive.adagrad, eps_inside=True),
                 f"This is AdaGrad with {EPSILON_INSIDE}."),
-        *common_mistakes(reference.adagrad, "AdaGrad", CACHE, ("learning_rate", "epsilon")),
+        *common_mistakes(adaptive.adagrad, "AdaGrad", CACHE, ("learning_rate", "epsilon")),
     ],
     summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2,), (4,), (2, 2); float64 and float32; config None, partial "
             "and non-default; the f = xy worked example; tiny gradients; continuing from a stored cache; "
@@ -314,13 +314,13 @@ ADAGRAD = Spec(
 
 RMSPROP = Spec(
     exercise="rmsprop",
-    reference=reference.rmsprop,
+    reference=adaptive.rmsprop,
     cases=rule_cases(
-        reference.rmsprop, CACHE, {"learning_rate": 0.02, "decay_rate": 0.8, "epsilon": 0.01},
+        adaptive.rmsprop, CACHE, {"learning_rate": 0.02, "decay_rate": 0.8, "epsilon": 0.01},
         rule_case("shape (4,), gradients about 1e-5", (4,), None, seed=15, **TINY),
         GIVEN_CACHE,
         *hidden_rule_cases(
-            reference.rmsprop, 352, {"decay_rate": 0.9},
+            adaptive.rmsprop, 352, {"decay_rate": 0.9},
             trained_case("several steps with non-default decay_rate and learning rate, the cache carried between "
                          "steps", (3, 2), {"learning_rate": 0.02, "decay_rate": 0.8}, 351),
             trained_case("a few steps continuing from a cache already in the config, with a non-default epsilon",
@@ -328,13 +328,13 @@ RMSPROP = Spec(
                          354, steps=3, hint=GIVEN_CACHE.hint)),
     ),
     mistakes=[
-        Mistake("decay_swapped", partial(cache_variant, reference.rmsprop, swapped=True),
+        Mistake("decay_swapped", partial(cache_variant, adaptive.rmsprop, swapped=True),
                 "This is RMSProp with decay_rate and 1 - decay_rate swapped: keep decay_rate of the old cache "
                 "and add (1 - decay_rate) of the new squared gradient, "
                 "cache = decay_rate * cache + (1 - decay_rate) * dw**2."),
-        Mistake("epsilon_inside_root", partial(cache_variant, reference.rmsprop, eps_inside=True),
+        Mistake("epsilon_inside_root", partial(cache_variant, adaptive.rmsprop, eps_inside=True),
                 f"This is RMSProp with {EPSILON_INSIDE}."),
-        *common_mistakes(reference.rmsprop, "RMSProp", CACHE, ("learning_rate", "decay_rate", "epsilon")),
+        *common_mistakes(adaptive.rmsprop, "RMSProp", CACHE, ("learning_rate", "decay_rate", "epsilon")),
     ],
     summary="shapes (3,), (4, 5), (2, 3), (3, 2), (4,), (2, 2); float64 and float32; config None, partial and "
             "non-default; tiny gradients; continuing from a stored cache; 5 steps each",
@@ -351,7 +351,7 @@ def adam_variant(w, dw, config=None, *, correct_m=True, correct_v=True, eps_insi
     """Adam with the usual mistakes as flags: bias correction of m or v left out, epsilon
     inside the root, t starting at ``t_start`` when missing and incremented ``"before"`` or
     ``"after"`` it is used, the corrected m_hat and v_hat stored as the state."""
-    c = {**defaults(reference.adam, ("m", "v", "t")), **(config or {})}
+    c = {**defaults(adaptive.adam, ("m", "v", "t")), **(config or {})}
     m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", t_start)
     beta1, beta2, eps = c["beta1"], c["beta2"], c["epsilon"]
     t_used = t + 1 if increment == "before" else t
@@ -373,16 +373,16 @@ def stored_adam_state(seed):
 ADAM_STATE = ("m", "v", "t")
 ADAM = Spec(
     exercise="adam",
-    reference=reference.adam,
+    reference=adaptive.adam,
     cases=rule_cases(
-        reference.adam, ADAM_STATE,
+        adaptive.adam, ADAM_STATE,
         {"learning_rate": 0.01, "beta1": 0.5, "beta2": 0.9, "epsilon": 0.01},
         rule_case("shape (4,), gradients about 1e-5 (epsilon matters)", (4,), None, seed=10, grad_scale=2**-17),
         rule_case("shape (2, 2), continuing from t=10 with m and v in the config", (2, 2),
                   {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10},
                   seed=11, hint="The config already holds m, v and t = 10: continue from them."),
         *hidden_rule_cases(
-            reference.adam, 362, {"learning_rate": 0.01},
+            adaptive.adam, 362, {"learning_rate": 0.01},
             trained_case("several steps with non-default beta1, beta2 and learning rate: m, v and t carried between "
                          "steps", (2, 3, 2), {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.95}, 361, steps=5),
             trained_case("a few steps continuing from m, v and t already in the config (bias correction uses t), "
@@ -410,8 +410,8 @@ ADAM = Spec(
                 "Your first step is right, but you store the bias-corrected m_hat and v_hat as the state "
                 "(config['m'] = config['m'] / (1 - beta1**t)): store the moving averages m and v themselves, "
                 "and correct a copy of them, m_hat = m / (1 - beta1**t), for the step only."),
-        *common_mistakes(reference.adam, "Adam", ADAM_STATE, ("learning_rate", "beta1", "beta2", "epsilon")),
-        Mistake("t_lost", forgets(reference.adam, "t"),
+        *common_mistakes(adaptive.adam, "Adam", ADAM_STATE, ("learning_rate", "beta1", "beta2", "epsilon")),
+        Mistake("t_lost", forgets(adaptive.adam, "t"),
                 "config['t'] never changes, so every step is bias-corrected as if it were the first: store "
                 "the incremented t in the config you return."),
     ],
@@ -431,7 +431,7 @@ def adamw_variant(w, dw, config=None, *, decay="decoupled", correct=True, decay_
     ``"gradient"`` (L2: wd * w added to dw before the moments), ``"no_lr"`` (w - wd * w, not
     times the learning rate), ``"after"`` (decay of the updated w), ``"none"`` (plain Adam);
     ``correct``: bias correction; ``decay_sign``: -1 grows the weights."""
-    c = {**defaults(reference.adamw, ADAM_STATE), **(config or {})}
+    c = {**defaults(adaptive.adamw, ADAM_STATE), **(config or {})}
     m, v, t = c.get("m", np.zeros_like(w)), c.get("v", np.zeros_like(w)), c.get("t", 0) + 1
     lr, wd = c["learning_rate"], decay_sign * c["weight_decay"]
     g = dw + wd * w if decay == "gradient" else dw
@@ -453,16 +453,16 @@ def adamw_variant(w, dw, config=None, *, decay="decoupled", correct=True, decay_
 
 ADAMW = Spec(
     exercise="adamw",
-    reference=reference.adamw,
+    reference=adaptive.adamw,
     cases=rule_cases(
-        reference.adamw, ADAM_STATE,
+        adaptive.adamw, ADAM_STATE,
         {"learning_rate": 0.05, "beta1": 0.5, "beta2": 0.9, "epsilon": 0.01, "weight_decay": 0.5},
         rule_case("shape (2, 2), continuing from t=10 with m and v in the config, weight_decay=0.2", (2, 2),
                   {"m": np.array([[0.5, -0.25], [0.125, 1.0]]), "v": np.array([[0.5, 0.25], [0.0625, 2.0]]), "t": 10,
                    "weight_decay": 0.2, "learning_rate": 0.1},
                   seed=31, hint="The config already holds m, v and t = 10: continue from them."),
         *hidden_rule_cases(
-            reference.adamw, 372, {"learning_rate": 0.01, "weight_decay": 0.1},
+            adaptive.adamw, 372, {"learning_rate": 0.01, "weight_decay": 0.1},
             trained_case("several steps with non-default weight decay, betas and learning rate: m, v and t carried "
                          "between steps", (2, 3, 2),
                          {"learning_rate": 0.02, "beta1": 0.8, "beta2": 0.95, "weight_decay": 0.3}, 371, steps=5),
@@ -489,7 +489,7 @@ ADAMW = Spec(
         Mistake("decay_sign", partial(adamw_variant, decay_sign=-1),
                 "Your decay has the wrong sign, so it makes the weights grow: subtract "
                 "learning_rate * weight_decay * w."),
-        *common_mistakes(reference.adamw, "AdamW", ADAM_STATE,
+        *common_mistakes(adaptive.adamw, "AdamW", ADAM_STATE,
                          ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay")),
     ],
     summary="shapes (3,), (4, 5), (2, 3), (3, 2), (2, 2); float64 and float32; config None, partial and "
@@ -534,7 +534,7 @@ def hidden_series_case(label, xs, beta, **kwargs):
 
 EWMA = Spec(
     exercise="ewma",
-    reference=reference.ewma,
+    reference=momentum.ewma,
     cases=[
         series_case("6 values, beta=0.9 (bias correction by default)", (6,), 0.9, seed=20),
         series_case("8 values, beta=0.7, bias_correction=False", (8,), 0.7, seed=21, bias_correction=False),
@@ -632,7 +632,7 @@ def off_by_one(variant, rule):
 
 STEP_DECAY = Spec(
     exercise="step_decay",
-    reference=reference.step_decay,
+    reference=schedules.step_decay,
     cases=[schedule_case("lr0=0.1, the defaults (drop=0.5, every=10), t = 0..24", 0.1, 25),
            schedule_case("lr0=1.0, drop=0.25, every=3, t = 0..10", 1.0, 11, drop=0.25, every=3),
            schedule_case("lr0=0.4, drop=0.9, every=4, t = 0..12", 0.4, 13, drop=0.9, every=4),
@@ -642,9 +642,9 @@ STEP_DECAY = Spec(
         *off_by_one(step_decay_variant, "lr0 * drop**(t // every)"),
         Mistake("no_floor", partial(step_decay_variant, floor=False),
                 "Your rate decays at every step: the exponent counts whole periods, floor(t / every) = t // every."),
-        Mistake("hard_coded_drop", omits(reference.step_decay, "drop"),
+        Mistake("hard_coded_drop", omits(schedules.step_decay, "drop"),
                 "Your rate ignores drop: use the argument, not the number 0.5."),
-        Mistake("hard_coded_every", omits(reference.step_decay, "every"),
+        Mistake("hard_coded_every", omits(schedules.step_decay, "every"),
                 "Your rate ignores every: use the argument, not the number 10."),
     ],
     summary="the defaults and two non-default (drop, every); t from 0 over 2 to 3 drops",
@@ -653,7 +653,7 @@ STEP_DECAY = Spec(
 
 EXPONENTIAL_DECAY = Spec(
     exercise="exponential_decay",
-    reference=reference.exponential_decay,
+    reference=schedules.exponential_decay,
     cases=[schedule_case("lr0=0.1, k=0.1, t = 0..19", 0.1, 20, k=0.1),
            schedule_case("lr0=2.0, k=0.5, t = 0..9", 2.0, 10, k=0.5),
            hidden_schedule_case("another lr0 and k, for single steps and an array of steps", 0.2, k=0.07)],
@@ -668,7 +668,7 @@ EXPONENTIAL_DECAY = Spec(
 
 INVERSE_TIME_DECAY = Spec(
     exercise="inverse_time_decay",
-    reference=reference.inverse_time_decay,
+    reference=schedules.inverse_time_decay,
     cases=[schedule_case("lr0=0.1, k=0.5, t = 0..14", 0.1, 15, k=0.5),
            schedule_case("lr0=1.0, k=0.05, t = 0..9", 1.0, 10, k=0.05),
            hidden_schedule_case("another lr0 and k, for single steps and an array of steps", 0.8, k=0.3)],
@@ -683,7 +683,7 @@ INVERSE_TIME_DECAY = Spec(
 
 COSINE_RESTARTS = Spec(
     exercise="cosine_restarts",
-    reference=reference.cosine_restarts,
+    reference=schedules.cosine_restarts,
     cases=[schedule_case("lr0=0.1, period=10, lr_min=0 (the default), t = 0..24", 0.1, 25, period=10),
            schedule_case("lr0=1.0, period=4, lr_min=0.1, t = 0..11", 1.0, 12, period=4, lr_min=0.1),
            schedule_case("lr0=0.5, period=7, lr_min=0.05, t = 0..20", 0.5, 21, period=7, lr_min=0.05),
@@ -735,7 +735,7 @@ def warmup_cosine_variant(lr0, t, warmup, total, lr_min=0.0, *, from_zero=False,
 
 WARMUP_COSINE = Spec(
     exercise="warmup_cosine",
-    reference=reference.warmup_cosine,
+    reference=schedules.warmup_cosine,
     cases=[schedule_case("lr0=0.1, warmup=3, total=10, lr_min=0 (the default), t = 0..13", 0.1, 14, warmup=3,
                          total=10),
            schedule_case("lr0=1.0, warmup=5, total=20, lr_min=0.1, t = 0..24", 1.0, 25, warmup=5, total=20,
@@ -801,7 +801,7 @@ def clip_case(label, shapes, max_norm, seed, scales=None, hidden=False, hint="")
 
 CLIP_BY_GLOBAL_NORM = Spec(
     exercise="clip_by_global_norm",
-    reference=reference.clip_by_global_norm,
+    reference=schedules.clip_by_global_norm,
     cases=[clip_case("W1 (3, 2) and b1 (2,), global norm above max_norm=1", [(3, 2), (2,)], 1.0, 40,
                      scales=[2.0, 0.1], hint="The global norm is sqrt of the sum of every squared entry of every "
                      "array; when it exceeds max_norm, every array is multiplied by max_norm / norm."),

@@ -1,4 +1,4 @@
-"""Build time: the cases and the known mistakes of notebook 05's checks (``l2_penalty``,
+"""Build time: the cases and the known mistakes of notebook 07's checks (``l2_penalty``,
 ``dropout_forward``, ``dropout_backward``).
 
 The penalty's weights are multiples of 1/32 (exact in float32 and in JSON), of non-square

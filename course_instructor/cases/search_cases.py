@@ -1,4 +1,4 @@
-"""Build time: the cases and the known mistakes of notebook 06's checks (``train_val_split``,
+"""Build time: the cases and the known mistakes of notebook 09's checks (``train_val_split``,
 ``log_uniform``, ``random_search``, ``successive_halving``).
 
 The splits use sizes where val_fraction * N is a whole number (10, 10, 18), so rounding it

@@ -49,7 +49,7 @@ class GradedCell:
 @dataclass
 class Assignment:
     """One course notebook as grading sees it."""
-    notebook: str                  # "02_optimizers"
+    notebook: str                  # "02_momentum"
     path: Path
     cells: list                    # [GradedCell], notebook order
     exercises: list                # function names, notebook order

@@ -43,7 +43,7 @@ Modules: ``framework`` (results, protocols' base class, the comparison, the verd
 ``<topic>_checks`` (run time: the protocols and ``check_<name>`` of a notebook); at build
 time, ``course_instructor.cases``: ``<topic>_cases`` (the catalogues) and ``build``.
 
-Adding a check (e.g. for notebook 03's ``xavier``)
+Adding a check (e.g. for notebook 05's ``xavier``)
 --------------------------------------------------
 1. Run time, in a new module ``course_lib/checks/<topic>_checks.py`` (found automatically:
    every ``*_checks`` module is imported here and its ``check_*`` names exported)::

@@ -1,4 +1,4 @@
-"""Self-checks of notebook 04: ``batchnorm_forward``, ``batchnorm_backward``, ``layernorm_forward``
+"""Self-checks of notebook 06: ``batchnorm_forward``, ``batchnorm_backward``, ``layernorm_forward``
 and ``layernorm_backward``.
 
 The forward is called as a network calls it: one ``bn_param`` dict through a sequence of

@@ -1,4 +1,4 @@
-"""Self-checks of notebook 03: the initializers ``xavier`` and ``he``.
+"""Self-checks of notebook 05: the initializers ``xavier`` and ``he``.
 
 An initializer is random, so its check measures statistics of one large draw, not its
 entries: the draw's std, its mean (in units of the std) and its excess kurtosis (0 for a

@@ -1,4 +1,4 @@
-"""Self-checks of notebook 02: the update rules, ``ewma`` and the learning-rate schedules.
+"""Self-checks of notebooks 02 to 04: the update rules, ``ewma``, the learning-rate schedules and clipping.
 
 The protocols say how each kind of function is called on a stored case; the cases, answers
 and mistakes are in ``data/<exercise>.json`` (built from ``optim_cases.py``).

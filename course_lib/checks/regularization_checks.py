@@ -1,4 +1,4 @@
-"""Self-checks of notebook 05: ``l2_penalty``, ``dropout_forward`` and ``dropout_backward``.
+"""Self-checks of notebook 07: ``l2_penalty``, ``dropout_forward`` and ``dropout_backward``.
 
 ``l2_penalty`` is deterministic: its loss and every gradient are compared with stored values.
 

@@ -1,4 +1,4 @@
-"""Self-checks of notebook 06: ``train_val_split``, ``log_uniform`` and ``random_search``.
+"""Self-checks of notebook 09: ``train_val_split``, ``log_uniform`` and ``random_search``.
 
 ``train_val_split`` may shuffle in many right ways, so its check reads what any right split
 shares: every row of X carries its own index, and y a label that belongs to it, so the check

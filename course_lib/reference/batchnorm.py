@@ -1,4 +1,4 @@
-"""Batch normalization (notebook 04): the reference forward/backward pair.
+"""Batch normalization (notebook 06): the reference forward/backward pair.
 
 Shapes: N the batch size, D the features. ``batchnorm_forward`` keeps its running statistics in
 the ``bn_param`` dict it is given (that is its contract); it changes no array it is given.

@@ -1,4 +1,4 @@
-"""Weight initializers (notebook 03): the references of Xavier (Glorot) and He.
+"""Weight initializers (notebook 05): the references of Xavier (Glorot) and He.
 
 Each returns an array of shape (fan_in, fan_out), float64. ``rng`` is a numpy ``Generator``,
 an int seed, or None for fresh randomness.

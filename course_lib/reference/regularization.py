@@ -1,4 +1,4 @@
-"""Regularization (notebook 05): weight decay as an L2 penalty, and inverted dropout.
+"""Regularization (notebook 07): weight decay as an L2 penalty, and inverted dropout.
 
 Dropout is a forward/backward pair like ``course_lib.layers``: ``out, cache = dropout_forward(x,
 dropout_param)``, ``dx = dropout_backward(dout, cache)``; x has any shape.

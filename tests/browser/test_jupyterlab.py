@@ -5,7 +5,7 @@
 - every solution notebook runs top to bottom from the Run menu with no error output, every
   stored figure is drawn (at least as many images as the solution stores, each decoded), every
   stored widget is drawn and every formula typeset;
-- in 02, a key press on the playground's learning-rate slider redraws its trajectory;
+- in 03, a key press on the playground's learning-rate slider redraws its trajectory;
 - in a released notebook, a correct answer gets a tick and a known mistake gets its name.
 
 Screenshots of each notebook go to test-artifacts/browser/. Skipped, with the command that
@@ -123,7 +123,7 @@ def test_solution_runs_clean_in_jupyterlab(solution, executed):
     assert not problems, page.failure("\n".join(problems)) + f"\nscreenshot of the whole notebook: {shot}"
 
 
-PLAYGROUND = "02_optimizers"
+PLAYGROUND = "03_adaptive_methods"
 
 
 def test_playground_learning_rate_slider_redraws_the_trajectory(executed):
@@ -186,8 +186,8 @@ def numerical_gradient(f, x, h=1e-5):
 ANSWERS = {
     "01_gradient_descent": (Answer("gradient_descent", SOLUTION, "✓"),
                             Answer("numerical_gradient", FORWARD_DIFFERENCE, "forward")),
-    "02_optimizers": (Answer("sgd", SOLUTION, "✓"),
-                      Answer("adam", ADAM_WITHOUT_BIAS_CORRECTION, "bias correction")),
+    "03_adaptive_methods": (Answer("adagrad", SOLUTION, "✓"),
+                            Answer("adam", ADAM_WITHOUT_BIAS_CORRECTION, "bias correction")),
 }
 """Per released notebook: one exercise answered right, one with a known mistake the check names."""
 
