@@ -54,8 +54,24 @@ class History:
         return [float(np.mean(self.loss[i:i + n])) for i in range(0, len(self.loss), n)] if n else []
 
 
+def _trained(params, frozen):
+    """The names of ``params`` to train, in their order: all but ``frozen`` (checked)."""
+    if isinstance(frozen, str):
+        frozen = (frozen,)
+    frozen = set(frozen)
+    unknown = sorted(frozen - set(params))
+    if unknown:
+        raise ValueError(f"train: frozen names {unknown} are not parameters of the model; its parameters "
+                         f"are {list(params)}")
+    trained = [name for name in params if name not in frozen]
+    if not trained:
+        raise ValueError(f"train: frozen holds every parameter of the model ({list(params)}), so nothing "
+                         f"would be trained; leave at least one out (e.g. the last layer's)")
+    return trained
+
+
 def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=None, epochs=10,
-          batch_size=100, seed=0, progress=True, eval_size=1000, description=None, clip=None):
+          batch_size=100, seed=0, progress=True, eval_size=1000, description=None, clip=None, frozen=()):
     """Train ``model`` in place with minibatches, and return its ``History``.
 
     rule: an update rule ``next_w, config = rule(w, dw, config)``: yours from notebooks 02 and 03.
@@ -67,6 +83,12 @@ def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=No
     clip: optional ``(function, max_norm)``: each step, the gradients (a dict) are replaced by
         ``function(grads, max_norm)[0]``, e.g. ``(clip_by_global_norm, 1.0)``: yours from notebook 04;
         the norms before clipping are kept in ``history.grad_norm``.
+    frozen: names of parameters in ``model.params`` that are not trained, e.g. every name but
+        ``"W3"`` and ``"b3"`` to train only the last layer of a ``[64, 64, 64, 5]`` network
+        (transfer learning, notebook 08): their update rule is never called, so their arrays stay
+        bit-identical (the gradients still flow through them to the layers below). A name that
+        is not in ``model.params`` raises ValueError, and so does freezing every parameter.
+        With ``clip``, the global norm is taken over the gradients of every parameter.
     Raises FloatingPointError naming the step and the learning rate when the loss stops being finite.
     """
     if len(X) != len(y):
@@ -75,8 +97,9 @@ def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=No
         raise ValueError("train: give both X_val and y_val, or neither")
     if clip is not None and not (isinstance(clip, tuple) and len(clip) == 2 and callable(clip[0])):
         raise TypeError("train: clip must be None or a pair (function, max_norm)")
+    trained = _trained(model.params, frozen)
     rng = np.random.default_rng(seed)
-    configs = {name: dict(config or {}) for name in model.params}
+    configs = {name: dict(config or {}) for name in trained}
     first = next(iter(configs))
     history = History(steps_per_epoch=math.ceil(len(X) / batch_size))
     eval_idx = rng.permutation(len(X))[:eval_size]
@@ -98,8 +121,8 @@ def train(model, X, y, X_val=None, y_val=None, *, rule, config=None, schedule=No
                 if clip is not None:
                     grads, norm = clip[0](grads, clip[1])
                     history.grad_norm.append(float(norm))
-                for name, w in model.params.items():
-                    model.params[name], configs[name] = rule(w, grads[name], configs[name])
+                for name in trained:
+                    model.params[name], configs[name] = rule(model.params[name], grads[name], configs[name])
                 history.loss.append(loss)
                 history.learning_rate.append(configs[first].get("learning_rate", float("nan")))
                 step += 1

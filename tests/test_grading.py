@@ -76,7 +76,7 @@ def test_every_graded_function_has_hidden_cases():
               "rmsprop", "adam", "step_decay", "exponential_decay", "inverse_time_decay", "cosine_restarts",
               "adamw", "warmup_cosine", "clip_by_global_norm",
               "xavier", "he", "batchnorm_forward", "batchnorm_backward", "layernorm_forward",
-              "layernorm_backward", "l2_penalty", "dropout_forward",
+              "layernorm_backward", "l2_penalty", "dropout_forward", "transfer_params",
               "dropout_backward", "train_val_split", "log_uniform", "random_search",
               "successive_halving"}
     assert set(HIDDEN_CASES) == set(SPECS) == graded

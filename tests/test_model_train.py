@@ -196,3 +196,47 @@ def test_network_rejects_batchnorm_and_layernorm_together():
         MLP([5, 4, 3], batchnorm=BATCHNORM, layernorm=LAYERNORM)
     with pytest.raises(ValueError, match="layernorm must be None or a pair of functions"):
         MLP([5, 4, 3], layernorm=True)
+
+
+# ---------------------------------------------------------------- frozen parameters
+
+def test_frozen_parameters_stay_bit_identical_and_the_others_train(digits):
+    net = MLP([64, 20, 16, 10], init=reference_init.he, seed=0)
+    before = {name: w.copy() for name, w in net.params.items()}
+    frozen = ("W1", "b1", "W2", "b2")
+    called = []
+
+    def rule(w, dw, config=None):
+        called.append(w.shape)
+        return adaptive.adam(w, dw, config)
+
+    h = train(net, digits.X_train, digits.y_train, rule=rule, config={"learning_rate": 1e-2}, epochs=2,
+              progress=False, frozen=frozen)
+    for name in frozen:
+        assert net.params[name].tobytes() == before[name].tobytes() and net.params[name].dtype == before[name].dtype
+    for name in ("W3", "b3"):
+        assert not np.array_equal(net.params[name], before[name])
+    assert set(called) == {(16, 10), (10,)} and len(called) == 2 * len(h.loss)   # the rule is never called on W1 ... b2
+    assert h.epoch_loss()[-1] < h.epoch_loss()[0]
+
+
+def test_nothing_frozen_trains_like_before(digits):
+    def run(**frozen):
+        net = MLP([64, 12, 10], seed=1)
+        train(net, digits.X_train, digits.y_train, rule=momentum.sgd, epochs=1, progress=False, **frozen)
+        return net.params
+
+    assert all(np.array_equal(a, b) for a, b in zip(run().values(), run(frozen=()).values()))
+
+
+def test_frozen_names_the_unknown_parameters_and_lists_the_valid_ones(digits):
+    with pytest.raises(ValueError, match=r"frozen names \['W9', 'gamma1'\] are not parameters of the model; "
+                                         r"its parameters are \['W1', 'b1', 'W2', 'b2'\]"):
+        train(MLP([64, 8, 10]), digits.X_train, digits.y_train, rule=momentum.sgd, progress=False,
+              frozen=["W1", "W9", "gamma1"])
+
+
+def test_freezing_every_parameter_is_an_error(digits):
+    with pytest.raises(ValueError, match=r"frozen holds every parameter of the model \(\['W1', 'b1'\]\), so nothing "
+                                         r"would be trained"):
+        train(MLP([64, 10]), digits.X_train, digits.y_train, rule=momentum.sgd, progress=False, frozen=("W1", "b1"))

@@ -6,7 +6,7 @@ kernel process before any student code existed) until the grading process says s
 request names a function of the student's namespace and carries its arguments as plain data
 (``wire``); the reply carries the result, the arguments as the call left them (so the grading
 process can see what the function changed in place, and which arrays inside them it replaced
-by others), or what went wrong. Values that are not plain data (a layer's cache) stay here as
+by others, and which arrays of the result are arrays of the arguments), or what went wrong. Values that are not plain data (a layer's cache) stay here as
 handles.
 
 Nothing here decides whether an answer is right: the grading process compares, with the
@@ -39,6 +39,7 @@ grading process cuts again on what it receives (so a kernel that undoes the cut 
 # Captured before any student code runs: a student who patches these gains nothing.
 _read, _write, _seed, _pyseed = os.read, os.write, np.random.seed, random.seed
 _unpack, _pack, _callable, _type, _ndarray = struct.unpack, struct.pack, callable, type, np.ndarray
+_shares = np.shares_memory
 _LIBRARY = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
                  | {os.path.dirname(os.path.dirname(os.path.abspath(path))) for path in (__file__, probes.__file__)})
 """Where library code lives (Python's, course_instructor's, course_lib's): not the student's lines."""
@@ -143,7 +144,7 @@ def answer(message, namespace, handles):
     replaced = [list(path) for path, array in given.items() if now.get(path) is not array]
     try:
         return wire.encode({"ok": True, "result": result, "args": list(args), "kwargs": kwargs,
-                            "replaced": replaced}, keep=handles.keep)
+                            "replaced": replaced, "aliases": _aliases(result, given, now)}, keep=handles.keep)
     except BaseException as e:  # noqa: BLE001
         return wire.encode({"ok": False, "kind": "unsendable", "error": f"{_type(e).__name__}: {e}"})
 
@@ -167,6 +168,33 @@ def _arrays_inside(arguments):
                 visit(item, (*path, key))
 
     visit(arguments, ())
+    return found
+
+
+def _aliases(result, given, now):
+    """``[[result path, argument path, "now" | "given"], ...]``: the arrays of ``result`` that are
+    arrays of the arguments (or share their memory), as the call left them (``now``) or, for one
+    the call replaced by another, as it was given, so that the grading process hands back the
+    caller's own array there, as an in-process call would."""
+    found = []
+    if not (given or now):
+        return found
+    arguments = [(path, array, "now") for path, array in now.items()]
+    arguments += [(path, array, "given") for path, array in given.items() if now.get(path) is not array]
+
+    def visit(value, path):
+        t = _type(value)
+        if t is _ndarray:
+            for where, array, when in arguments:
+                if all(_type(k) in (str, int) for k in where) and (value is array or _shares(value, array)):
+                    found.append([list(path), list(where), when])
+                    return
+        elif len(path) < wire.MAX_DEPTH and (t is dict or t in (list, tuple)):
+            for key, item in (value.items() if t is dict else enumerate(value)):
+                if _type(key) in (str, int):
+                    visit(item, (*path, key))
+
+    visit(result, ())
     return found
 
 

@@ -13,7 +13,8 @@ too large. This is Adam without bias correction: ...").
 A :class:`RemoteFunction` runs the call in the student's kernel; the arguments and the result
 cross as plain data (``wire``), and the arguments, as the call left them, are copied back into
 the caller's objects (dicts, lists, arrays, generators), so that an input changed in place
-looks exactly as it would in-process. Values that are not plain data (a layer's cache) stay in
+looks exactly as it would in-process; an array of the arguments that the function returns comes
+back as the caller's own array (so a check sees that a result shares an input's array). Values that are not plain data (a layer's cache) stay in
 the kernel as ``wire.Handle`` objects: pass them back. A :class:`LocalFunction` does the same
 in this process (for the test suite). What goes wrong in student code becomes the check's own
 ``Finding`` (not implemented, an exception with the student's line, the reference called,
@@ -131,10 +132,15 @@ class _Function:
         if not reply["ok"]:
             raise _finding(reply)
         replaced = {tuple(path) for path in reply["replaced"]}
+        aliases = reply.get("aliases", [])
+        originals = {tuple(where): _at((args, kwargs), where) for _, where, when in aliases if when == "given"}
         for i, (before, after) in enumerate(zip(args, reply["args"])):
             _sync(before, after, (0, i), replaced)
         _sync(kwargs, reply["kwargs"], (1,), replaced)
-        return reply["result"]
+        result = reply["result"]
+        for path, where, when in aliases:   # an argument's array returned: the caller's own array, as in-process
+            result = _put(result, path, originals[tuple(where)] if when == "given" else _at((args, kwargs), where))
+        return result
 
 
 class RemoteFunction(_Function):
@@ -199,6 +205,26 @@ def _finding(reply):
         return Finding("not_defined", f"{reply.get('name')}() is not defined when the notebook has run (renamed, or "
                                       f"its cell is missing?)")
     return Finding("wrong_type", f"what your function returned cannot be sent to the grader ({reply.get('error')})")
+
+
+def _at(value, path):
+    """The value at ``path`` (keys and indices) inside ``value``."""
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _put(value, path, item):
+    """``value`` with ``item`` at ``path`` (in place in lists and dicts, a new tuple for a tuple)."""
+    if not path:
+        return item
+    key, rest = path[0], path[1:]
+    if type(value) is tuple:
+        items = list(value)
+        items[key] = _put(items[key], rest, item)
+        return tuple(items)
+    value[key] = _put(value[key], rest, item)
+    return value
 
 
 def _sync(before, after, path, replaced):

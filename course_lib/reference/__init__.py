@@ -10,6 +10,7 @@ notebook   graded functions                                    module
 05         xavier, he                                          ``init``
 06         batchnorm_ and layernorm_forward, _backward         ``batchnorm``
 07         l2_penalty, dropout_forward, dropout_backward       ``regularization``
+08         transfer_params                                     ``transfer``
 09         train_val_split ... successive_halving              ``search``
 ========== ================================================== ====================
 
@@ -23,5 +24,6 @@ references can only be revealed with notebook 02's (``--reveal 02,03``).
 """
 
 MODULES = {"01": "descent", "02": "momentum", "03": "adaptive", "04": "schedules", "05": "init",
-           "06": "batchnorm", "07": "regularization", "09": "search"}
+           "06": "batchnorm", "07": "regularization", "08": "transfer",
+           "09": "search"}
 """Notebook number -> the module of its references."""
