@@ -12,6 +12,7 @@ One module per idea. What the notebooks call:
 - ``surfaces``: 2-D test functions with analytic gradients
 - ``data``: handwritten digits (embedded) and MNIST (from IDX files); ``augment``: shifted digits
 - ``ensembles``: averaging networks' class probabilities (snapshot ensembles, dropout masks)
+- ``transfer``: one data set split by class into a source and a target task
 - ``search``: a progress bar for hyperparameter searches
 - ``plots``, ``widgets``: the course's figures and its optimizer playground
 - ``checks``: the self-check under every exercise; ``mine``: the student's functions from
