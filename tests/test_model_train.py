@@ -16,6 +16,21 @@ DROPOUT = (regularization.dropout_forward, regularization.dropout_backward)
 L2 = regularization.l2_penalty
 
 
+def numeric_gradients(net, X, y, before=None):
+    """``{name: central-difference gradient of net's loss on (X, y) with respect to params[name]}``;
+    ``before()`` runs before every loss evaluation (e.g. to replay the same dropout masks)."""
+    def loss(v, name):
+        saved, net.params[name] = net.params[name], v
+        if before is not None:
+            before()
+        try:
+            return net.loss(X, y)[0]
+        finally:
+            net.params[name] = saved
+    return {name: numerical_gradient(lambda v, name=name: loss(v, name), value)
+            for name, value in net.params.items()}
+
+
 @pytest.mark.parametrize("options", [
     {"activation": "relu"},
     {"activation": "sigmoid", "weight_decay": 0.1, "penalty": L2},
@@ -26,14 +41,7 @@ def test_network_gradients_match_central_differences(options):
     X, y = rng.standard_normal((7, 6)), rng.integers(0, 4, 7)
     net = MLP([6, 9, 5, 4], init=reference_init.xavier, dtype=np.float64, seed=2, **options)
     _, grads = net.loss(X, y)
-    for name, value in net.params.items():
-        def f(v, name=name):
-            saved, net.params[name] = net.params[name], v
-            try:
-                return net.loss(X, y)[0]
-            finally:
-                net.params[name] = saved
-        numeric = numerical_gradient(f, value)
+    for name, numeric in numeric_gradients(net, X, y).items():
         if options.get("batchnorm") and name in ("b1", "b2"):
             # a bias before batchnorm is removed by the normalization: its gradient is exactly 0
             np.testing.assert_allclose(grads[name], 0, atol=1e-12)
@@ -45,17 +53,11 @@ def test_network_gradients_match_central_differences(options):
 def test_dropout_network_gradients_with_a_fixed_mask():
     X, y = np.random.default_rng(1).standard_normal((5, 4)), np.array([0, 1, 2, 1, 0])
     net = MLP([4, 8, 3], dropout=0.3, dropout_layer=DROPOUT, init=reference_init.he, dtype=np.float64, seed=0)
-    def loss_with_fresh_generator(v, name):
-        saved, net.params[name] = net.params[name], v
+    def same_masks():
         net.rng = np.random.default_rng(42)
-        try:
-            return net.loss(X, y)[0]
-        finally:
-            net.params[name] = saved
-    net.rng = np.random.default_rng(42)
+    same_masks()
     _, grads = net.loss(X, y)
-    for name, value in net.params.items():
-        numeric = numerical_gradient(lambda v: loss_with_fresh_generator(v, name), value)
+    for name, numeric in numeric_gradients(net, X, y, before=same_masks).items():
         assert rel_error(numeric, grads[name]) < 1e-6, name
 
 
@@ -171,14 +173,8 @@ def test_layernorm_network_gradients_match_central_differences(activation):
     net.params["gamma2"] = rng.uniform(0.5, 1.5, 5)
     _, grads = net.loss(X, y)
     assert sorted(grads) == sorted(net.params)
-    for name, value in net.params.items():
-        def f(v, name=name):
-            saved, net.params[name] = net.params[name], v
-            try:
-                return net.loss(X, y)[0]
-            finally:
-                net.params[name] = saved
-        assert rel_error(numerical_gradient(f, value), grads[name]) < 1e-6, name
+    for name, numeric in numeric_gradients(net, X, y).items():
+        assert rel_error(numeric, grads[name]) < 1e-6, name
 
 
 def test_layernorm_network_is_the_same_in_train_and_test_mode_and_per_example():

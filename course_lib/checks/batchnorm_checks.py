@@ -12,20 +12,13 @@ layernorm, whose backward protocol is batchnorm's with the other forward.
 
 import numpy as np
 
-from .framework import Finding, Observation, Protocol, call_student, define, shape_finding, sibling, snapshot
+from .framework import (Finding, Observation, Protocol, call_student, define, shape_finding, sibling, snapshot,
+                        unpack)
 
 __all__ = ["BatchnormForward", "BatchnormBackward", "LayernormForward", "check_batchnorm_forward",
            "check_batchnorm_backward", "check_layernorm_forward", "check_layernorm_backward"]
 
 _NEW_ARRAYS = "Compute new arrays (x_hat = (x - mean) / ...), never `x -= ...`."
-
-
-def _unpack(result, what, count):
-    """The ``count`` values of a tuple the student's function returned, or a Finding."""
-    if not (isinstance(result, tuple) and len(result) == count):
-        got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else f"a {type(result).__name__}"
-        raise Finding("wrong_type", f"return {what} (a tuple of {count}), not {got}.")
-    return result
 
 
 def _stub(fn):
@@ -55,7 +48,7 @@ class BatchnormForward(Protocol):
         for mode, x in zip(inputs["modes"], inputs["xs"]):
             bn_param["mode"] = mode
             args = x.copy(), gamma.copy(), beta.copy()
-            out, _ = _unpack(call_student(fn, *args, bn_param), "`out, cache`", 2)
+            out, _ = unpack(call_student(fn, *args, bn_param), "`out, cache`", 2)
             out = self.array(out, "out")
             if out.shape != x.shape:
                 raise shape_finding("out", out.shape, "x", x.shape, "out should have the shape of x.")
@@ -114,7 +107,7 @@ class BatchnormBackward(Protocol):
         x, gamma, beta, dout = inputs["x"], inputs["gamma"], inputs["beta"], inputs["dout"]
         cache = self._student_cache(fn, inputs)
         dout_arg = dout.copy()
-        result = _unpack(call_student(fn, dout_arg, cache), "`dx, dgamma, dbeta`", 3)
+        result = unpack(call_student(fn, dout_arg, cache), "`dx, dgamma, dbeta`", 3)
         outputs = {name: self.array(value, name) for name, value in zip(("dx", "dgamma", "dbeta"), result)}
         problems = self.unchanged("dout", dout, dout_arg, "Compute new arrays, never `dout *= ...`.")
         return Observation(outputs, {}, problems)
@@ -128,7 +121,7 @@ class BatchnormBackward(Protocol):
         try:
             result = call_student(forward, inputs["x"].copy(), inputs["gamma"].copy(), inputs["beta"].copy(),
                                   snapshot(inputs[self.param]))
-            out, cache = _unpack(result, "`out, cache`", 2)
+            out, cache = unpack(result, "`out, cache`", 2)
             out = self.array(out, "out")
         except Finding as finding:
             if finding.diagnosis != "not_implemented":
@@ -160,7 +153,7 @@ class LayernormForward(Protocol):
     def run(self, fn, inputs):
         x, gamma, beta, ln_param = inputs["x"], inputs["gamma"], inputs["beta"], inputs["ln_param"]
         args, param = (x.copy(), gamma.copy(), beta.copy()), snapshot(ln_param)
-        out, _ = _unpack(call_student(fn, *args, param), "`out, cache`", 2)
+        out, _ = unpack(call_student(fn, *args, param), "`out, cache`", 2)
         out = self.array(out, "out")
         if out.shape != x.shape:
             raise shape_finding("out", out.shape, "x", x.shape, "out should have the shape of x.")

@@ -40,7 +40,7 @@ import numpy as np
 
 __all__ = [
     "CheckResult", "Finding", "Observation", "Protocol", "StoredCase", "Check", "CHECKS", "define", "run_check",
-    "call_student", "raised", "describe_exception", "snapshot", "same", "type_name", "shape_finding", "sibling",
+    "call_student", "raised", "describe_exception", "snapshot", "same", "type_name", "unpack", "shape_finding", "sibling",
     "watch_global_rng", "global_rng_problem",
     "encode", "decode", "load", "discrepancy", "DATA_DIR", "PASS", "FAIL", "NOT_IMPLEMENTED",
 ]
@@ -324,6 +324,15 @@ def shape_finding(what, got, other, want, advice):
     ``want``: ``advice``", shown without the shapes for a hidden case."""
     return Finding("wrong_shape", f"{what} has shape {got} but {other} has shape {want}: {advice}",
                    f"{what} does not have the shape of {other}: {advice}")
+
+
+def unpack(result, what, count):
+    """The ``count`` values of the tuple a student's function returned, or a ``wrong_type`` Finding
+    naming ``what`` it should return (e.g. ``"`next_w, config`"``)."""
+    if not (isinstance(result, tuple) and len(result) == count):
+        got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else type_name(result)
+        raise Finding("wrong_type", f"return {what} (a tuple of {count}), not {got}.")
+    return result
 
 
 def type_name(value):

@@ -7,7 +7,7 @@ and mistakes are in ``data/<exercise>.json`` (built from ``optim_cases.py``).
 import numpy as np
 
 from .framework import (Finding, Observation, Protocol, call_student, define, same, shape_finding, snapshot,
-                        type_name)
+                        type_name, unpack)
 
 __all__ = [
     "UpdateRule", "Series", "Schedule",
@@ -61,10 +61,7 @@ class UpdateRule(Protocol):
         return Observation(outputs, dtypes, problems)
 
     def _unpack(self, result, w):
-        if not (isinstance(result, tuple) and len(result) == 2):
-            got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else type_name(result)
-            raise Finding("wrong_type", f"return `next_w, config` (a tuple of 2), not {got}.")
-        next_w, config = result
+        next_w, config = unpack(result, "`next_w, config`", 2)
         if not isinstance(config, dict):
             raise Finding("wrong_type", f"the config you return should be a dict, got {type_name(config)}.")
         if not isinstance(next_w, np.ndarray):
@@ -229,10 +226,7 @@ class GlobalClip(Protocol):
         grads = inputs["grads"]
         given = {name: g.copy() for name, g in grads.items()}
         result = call_student(fn, given, inputs["max_norm"])
-        if not (isinstance(result, tuple) and len(result) == 2):
-            got = f"a tuple of {len(result)} values" if isinstance(result, tuple) else type_name(result)
-            raise Finding("wrong_type", f"return `clipped, norm` (a tuple of 2), not {got}.")
-        clipped, norm = result
+        clipped, norm = unpack(result, "`clipped, norm`", 2)
         if not isinstance(clipped, dict):
             raise Finding("wrong_type", f"clipped should be a dict name -> array like grads, got {type_name(clipped)}.")
         missing = [name for name in grads if name not in clipped]
